@@ -1,0 +1,1 @@
+"""Personal fine-tuning (record or import data, fine-tune, measure); arrives with issue 7."""
