@@ -1,0 +1,59 @@
+"""Word and character error rates with their edit counts (jiwer does the alignment)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import jiwer
+
+from desktop_asr.evaluation.normalize import normalizer_for
+
+
+@dataclass(frozen=True)
+class ErrorCounts:
+    """Edit counts over one or many utterances, and the rates derived from them."""
+
+    hits: int
+    substitutions: int
+    deletions: int
+    insertions: int
+    ref_words: int
+    char_errors: int
+    ref_chars: int
+
+    @property
+    def wer(self) -> float:
+        """Word error rate: (S + D + I) / reference words."""
+        return (self.substitutions + self.deletions + self.insertions) / max(1, self.ref_words)
+
+    @property
+    def cer(self) -> float:
+        """Character error rate."""
+        return self.char_errors / max(1, self.ref_chars)
+
+    def __add__(self, other: ErrorCounts) -> ErrorCounts:
+        return ErrorCounts(*(a + b for a, b in zip(self._tuple(), other._tuple())))
+
+    def _tuple(self) -> tuple[int, ...]:
+        return (self.hits, self.substitutions, self.deletions, self.insertions, self.ref_words,
+                self.char_errors, self.ref_chars)
+
+
+def score(references: Sequence[str], hypotheses: Sequence[str], *, language: str | None = "en",
+          raw: bool = False) -> ErrorCounts:
+    """Normalise and score hypotheses against references, summed over all pairs."""
+    if len(references) != len(hypotheses):
+        raise ValueError("references and hypotheses must have the same length")
+    norm = normalizer_for(language, raw=raw)
+    refs = [norm(r) for r in references]
+    hyps = [norm(h) for h in hypotheses]
+    if any(not r.strip() for r in refs):
+        raise ValueError("a reference is empty after normalisation")
+    words = jiwer.process_words(refs, hyps)
+    chars = jiwer.process_characters(refs, hyps)
+    return ErrorCounts(hits=words.hits, substitutions=words.substitutions,
+                       deletions=words.deletions, insertions=words.insertions,
+                       ref_words=words.hits + words.substitutions + words.deletions,
+                       char_errors=chars.substitutions + chars.deletions + chars.insertions,
+                       ref_chars=chars.hits + chars.substitutions + chars.deletions)
