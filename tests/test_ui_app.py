@@ -1,0 +1,329 @@
+"""The desktop window driven like a person would, with the real bundled model on spoken audio."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import srt
+from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
+from PySide6.QtWidgets import QApplication, QFileDialog
+
+from desktop_asr.engines import EngineConfig
+from desktop_asr.ui import MainWindow, run_app
+from desktop_asr.ui.export_actions import FILTERS
+from desktop_asr.ui.progress import JobProgress, format_clock, format_stamp
+from desktop_asr.ui.queue_view import FileStatus
+
+SENTENCE_A = "Please send the quarterly report to Margaret before Friday afternoon."
+SENTENCE_B = "Kubernetes clusters scale automatically when traffic grows."
+MORE = ("Our garden needs rain after a long and very dry summer.",
+        "The library opens early on Saturday and closes late on Sunday.",
+        "Remember to water the plants and feed the cat while I am away.",
+        "She painted the old wooden fence a bright shade of yellow.")
+JOB_TIMEOUT_MS = 120_000
+CONFIG = EngineConfig(device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@pytest.fixture
+def window(qtbot):
+    """The real main window on the CPU; its worker thread is joined after the test."""
+    win = MainWindow(CONFIG)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.shutdown()
+    win.close()
+    assert not win.files.jobs.runner.thread_running
+    win.deleteLater()
+
+
+@pytest.fixture
+def bad_file(tmp_path: Path) -> Path:
+    """A text file dressed up as a WAV."""
+    path = tmp_path / "notes.wav"
+    path.write_text("meeting notes, not a recording\n" * 20)
+    return path
+
+
+def _click(qtbot, widget) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def _transcribe(qtbot, win: MainWindow) -> None:
+    _click(qtbot, win.files.transcribe_button)
+    assert win.files.busy
+    qtbot.waitUntil(lambda: not win.files.busy, timeout=JOB_TIMEOUT_MS)
+
+
+def _click_row(qtbot, win: MainWindow, path: Path) -> None:
+    queue = win.files.queue
+    item = queue.findItems(path.name, Qt.MatchFlag.MatchExactly, 0)[0]
+    queue.scrollToItem(item)
+    qtbot.mouseClick(queue.viewport(), Qt.MouseButton.LeftButton,
+                     pos=queue.visualItemRect(item).center())
+
+
+def test_transcribes_good_files_and_reports_the_bad_one(qtbot, window, spoken, bad_file,
+                                                        monkeypatch) -> None:
+    a, b = spoken(SENTENCE_A), spoken(SENTENCE_B)
+    loaded_in: list[threading.Thread] = []
+    import desktop_asr.ui.worker as worker_module
+    real_create = worker_module.create_engine
+
+    def spy_create(*args, **kwargs):
+        loaded_in.append(threading.current_thread())
+        return real_create(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "create_engine", spy_create)
+    jobs = []
+    real_start = window.files.jobs.runner.start
+    monkeypatch.setattr(window.files.jobs.runner, "start",
+                        lambda job: (jobs.append(job), real_start(job))[1])
+
+    assert window.windowTitle() == "desktop-asr"
+    assert window.add_files([a, bad_file, b]) == [a, bad_file, b]
+    assert not window.banner.isVisible()
+    options = window.files.options
+    options.vocabulary.setText("Margaret,  quarterly report , ")
+    _click(qtbot, options.word_timestamps)
+    started = time.perf_counter()
+    _click(qtbot, window.files.transcribe_button)
+    # The click returns at once: the model loads and decodes in the worker thread.
+    assert time.perf_counter() - started < 1.0
+    assert window.files.busy and not options.isEnabled()
+    assert window.files.cancel_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.files.busy, timeout=JOB_TIMEOUT_MS)
+
+    assert loaded_in and loaded_in[0] is not threading.main_thread()
+    assert jobs[0].options.hotwords == ("Margaret", "quarterly report")
+    assert jobs[0].options.word_timestamps and jobs[0].options.language is None
+    queue = window.files.queue
+    assert queue.status(a) is FileStatus.DONE and queue.status(b) is FileStatus.DONE
+    assert queue.progress_value(a) == queue.progress_value(b) == 1.0
+    assert queue.status(bad_file) is FileStatus.FAILED
+    assert "not an audio or video file" in queue.status_text(bad_file)
+    assert window.banner.isVisible()
+    assert window.banner.messages() == ("notes.wav: not an audio or video file",)
+    assert queue.result(a).transcript.words  # word timestamps reached the engine
+
+    # The latest finished file is shown; clicking another finished row shows that one.
+    assert "traffic" in window.files.transcript.plain_text()
+    _click_row(qtbot, window, a)
+    text = window.files.transcript.plain_text()
+    assert "Margaret" in text and "Friday" in text
+    assert re.search(r"\[00:0\d\]\s+Please send", text)
+    _click_row(qtbot, window, bad_file)
+    assert window.files.transcript.plain_text() == ""
+    assert not window.files.commands.export.isEnabled()
+
+    status = window.files.status_panel
+    assert "tiny.en" in status.engine_label.text() and "cpu / int8" in status.engine_label.text()
+    assert re.fullmatch(r"RTF \d+\.\d\d", status.rtf_text())
+    assert not status.overall.isVisible()
+    assert window.files.transcribe_button.isEnabled()  # the failed file may be retried
+    assert not window.files.cancel_button.isEnabled() and options.isEnabled()
+
+
+def test_export_srt_and_copy_text_of_the_selected_transcript(qtbot, window, spoken, tmp_path,
+                                                             monkeypatch) -> None:
+    a = spoken(SENTENCE_A)
+    window.add_files([a])
+    _transcribe(qtbot, window)
+    asked = []
+
+    def fake_save(parent, caption, directory, filters, selected):
+        asked.append((directory, filters, selected))
+        return str(tmp_path / "meeting"), FILTERS["srt"]  # no extension typed
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(fake_save))
+    window.files.commands.export_formats["srt"].trigger()  # what the Export ▸ SRT… item does
+    out = tmp_path / "meeting.srt"
+    assert out.is_file()
+    assert asked[0][0].endswith(f"{a.stem}.srt") and asked[0][2] == FILTERS["srt"]
+    subs = list(srt.parse(out.read_text(encoding="utf-8")))
+    assert subs and subs[0].start.total_seconds() < 1.0
+    assert "Margaret" in " ".join(s.content for s in subs)
+    assert not window.banner.isVisible()
+
+    QGuiApplication.clipboard().clear()
+    window.files.commands.copy_text.trigger()
+    assert "Margaret" in QGuiApplication.clipboard().text()
+
+
+def test_cancel_stops_the_job_and_the_next_job_reuses_the_engine(qtbot, window, spoken) -> None:
+    files = [spoken(s) for s in (SENTENCE_A, SENTENCE_B, *MORE)]
+    window.add_files(files)
+    runner = window.files.jobs.runner
+    with qtbot.waitSignal(runner.fileDone, timeout=JOB_TIMEOUT_MS):
+        _click(qtbot, window.files.transcribe_button)
+    window.files.commands.cancel.trigger()
+    assert not window.files.cancel_button.isEnabled()  # no second cancel while winding down
+    qtbot.waitUntil(lambda: not window.files.busy, timeout=30_000)
+
+    queue = window.files.queue
+    statuses = [queue.status(p) for p in files]
+    assert statuses[0] is FileStatus.DONE
+    assert statuses.count(FileStatus.DONE) <= 2
+    assert all(s in (FileStatus.DONE, FileStatus.CANCELLED, FileStatus.QUEUED) for s in statuses)
+    assert statuses[-1] is FileStatus.QUEUED  # never reached
+    assert not window.banner.isVisible()  # cancelling is not an error
+    assert window.files.transcribe_button.isEnabled() and window.files.options.isEnabled()
+    assert not window.files.status_panel.overall.isVisible()
+    assert runner.thread_running and not runner.busy  # idle worker, engine kept
+
+    _transcribe(qtbot, window)  # picks up the cancelled and queued files
+    assert [queue.status(p) for p in files] == [FileStatus.DONE] * len(files)
+    assert runner.engine_loads == 1
+
+
+def test_closing_while_transcribing_cancels_and_joins_the_thread(qtbot, window, spoken) -> None:
+    files = [spoken(s) for s in (SENTENCE_A, *MORE)]
+    window.add_files(files)
+    runner = window.files.jobs.runner
+    with qtbot.waitSignal(runner.fileStarted, timeout=JOB_TIMEOUT_MS):
+        _click(qtbot, window.files.transcribe_button)
+    assert window.close() is False  # deferred until the worker has stopped, never blocking
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert not runner.thread_running and not runner.busy
+    assert sum(window.files.queue.status(p) is FileStatus.DONE for p in files) <= 2
+
+
+def test_dropping_files_and_folders_queues_media_files(qtbot, window, spoken, tmp_path) -> None:
+    folder = tmp_path / "recordings"
+    (folder / "day2").mkdir(parents=True)
+    one = folder / "one.wav"
+    one.write_bytes(spoken(SENTENCE_A).read_bytes())
+    two = folder / "day2" / "two.wav"
+    two.write_bytes(spoken(SENTENCE_B).read_bytes())
+    (folder / "notes.txt").write_text("not media")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    single = spoken(MORE[0])
+
+    def drop(paths: list[Path]) -> bool:
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+        pos = QPointF(window.width() / 2, window.height() / 2)
+        enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime,
+                                Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, enter)
+        if not enter.isAccepted():
+            return False
+        event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                           Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(window, event)
+        return event.isAccepted()
+
+    assert drop([folder, single])
+    assert window.files.queue.paths() == [two, one, single]
+    assert drop([single])  # already queued: not added twice
+    assert len(window.files.queue) == 3
+    assert not window.banner.isVisible()
+    assert drop([empty])
+    assert window.banner.isVisible() and "empty" in window.banner.text()
+    assert len(window.files.queue) == 3
+    _click(qtbot, window.banner.close_button)
+    assert not window.banner.isVisible() and window.banner.messages() == ()
+
+
+def test_controls_have_accessible_names_and_shortcuts(qtbot, window, spoken, monkeypatch
+                                                      ) -> None:
+    f = window.files
+    for widget, name in ((f.add_files_button, "Add files"), (f.add_folder_button, "Add folder"),
+                         (f.transcribe_button, "Transcribe"), (f.cancel_button, "Cancel"),
+                         (f.export_button, "Export"), (f.options.model, "Model"),
+                         (f.options.language, "Language"),
+                         (f.options.vocabulary, "Custom vocabulary"),
+                         (f.options.word_timestamps, "Word timestamps"),
+                         (f.queue, "File queue"), (f.transcript.text, "Transcript")):
+        assert widget.accessibleName() == name
+    keys = {a: [s.toString() for s in a.shortcuts()] for a in
+            (f.commands.add_files, f.commands.transcribe, f.commands.cancel, f.commands.export,
+             f.commands.copy_text)}
+    assert keys[f.commands.add_files] == ["Ctrl+O"]
+    assert "Ctrl+Return" in keys[f.commands.transcribe]
+    assert keys[f.commands.cancel] == ["Esc"]
+    assert keys[f.commands.export] == ["Ctrl+E"]
+    assert keys[f.commands.copy_text] == ["Ctrl+Shift+C"]
+    # Ctrl+O really opens the file dialog and queues what it returns.
+    wav = spoken(SENTENCE_A)
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames",
+                        staticmethod(lambda *args: ([str(wav)], "")))
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(f.queue, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier)
+    assert f.queue.paths() == [wav]
+    # The model picker lists the bundled model first and selects it; language offers auto + en.
+    assert f.options.model.currentData() == "tiny.en"
+    assert "bundled" in f.options.model.currentText()
+    langs = [f.options.language.itemText(i) for i in range(f.options.language.count())]
+    assert langs == ["auto", "en"]
+
+
+def test_progress_helpers() -> None:
+    assert format_stamp(5.9) == "[00:05]" and format_stamp(3725) == "[1:02:05]"
+    assert format_clock(65) == "1:05" and format_clock(3600) == "1:00:00"
+    now = [0.0]
+    a, b = Path("a.wav"), Path("b.wav")
+    progress = JobProgress((a, b), (10.0, 30.0), clock=lambda: now[0])
+    assert progress.fraction == 0.0 and progress.eta_seconds() is None
+    progress.file_started(a, 10.0)
+    now[0] = 2.0
+    progress.file_progress(a, 5.0)
+    assert progress.fraction == pytest.approx(5 / 40)
+    assert progress.eta_seconds() == pytest.approx(35 * 2 / 5)
+    progress.file_finished(a)
+    assert progress.fraction == pytest.approx(10 / 40)
+
+
+def test_run_app_opens_the_window_with_files_queued(qtbot, spoken) -> None:
+    wav = spoken(SENTENCE_A)
+    seen = {}
+
+    def inspect_and_close() -> None:
+        wins = [w for w in QApplication.topLevelWidgets()
+                if isinstance(w, MainWindow) and w.isVisible()]
+        seen["titles"] = [w.windowTitle() for w in wins]
+        seen["queued"] = [w.files.queue.paths() for w in wins]
+        for w in wins:
+            w.close()
+
+    QTimer.singleShot(200, inspect_and_close)
+    assert run_app([], files=[str(wav)], engine_config=CONFIG) == 0
+    assert seen == {"titles": ["desktop-asr"], "queued": [[wav]]}
+    assert QApplication.applicationName() == "desktop-asr"
+
+
+def test_cli_app_subcommand(monkeypatch, tmp_path) -> None:
+    import argparse
+
+    import desktop_asr.ui
+    from desktop_asr.cli import app as app_cmd
+
+    parser = argparse.ArgumentParser()
+    app_cmd.add_parser(parser.add_subparsers(dest="command"))
+    calls = []
+    monkeypatch.setattr(desktop_asr.ui, "run_app",
+                        lambda argv, files=(): calls.append(list(files)) or 7)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    args = parser.parse_args(["app", "a.wav", "folder"])
+    assert args.func(args) == 7 and calls == [["a.wav", "folder"]]
+    assert parser.parse_args(["app"]).files == []
+    if sys.platform.startswith("linux"):
+        for var in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+            monkeypatch.delenv(var, raising=False)
+        assert not app_cmd.display_available()
+        assert args.func(args) == 2 and len(calls) == 1
+        monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+        assert app_cmd.display_available()
+    # The CLI module itself must not pull in Qt.
+    code = ("import sys, desktop_asr.cli.app; "
+            "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)")
+    assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=False).returncode == 0
