@@ -146,3 +146,22 @@ def test_options_are_validated() -> None:
     with pytest.raises(ValueError):
         EngineConfig(device="tpu")
     assert DecodeOptions(hotwords=(" a ", "", "b")).hotwords == ("a", "b")
+
+
+def test_fitted_window_decodes_like_the_full_window(engine: Engine, speech_dir) -> None:
+    """The live path's fitted encoder window gives the same words as the 30-s window."""
+    options = DecodeOptions(beam_size=5, word_timestamps=True, vad_filter=False)
+    from dataclasses import replace
+    for name in ("jfk.wav", "leopard_test.wav", "librivox_sense_and_sensibility_0870.wav"):
+        audio = decode_audio(speech_dir / name)
+        full = " ".join(s.text for s in engine.transcribe(audio, options=options))
+        fitted = engine.transcribe(audio, options=replace(options, fit_window=True))
+        assert score([full], [" ".join(s.text for s in fitted)]).wer <= 0.05, (full, fitted)
+        words = [w for s in fitted for w in s.words]
+        assert words and all(0 <= w.start <= w.end <= audio.size / 16000 for w in words)
+        assert [w.start for w in words] == sorted(w.start for w in words)
+
+
+def test_fitted_window_stays_silent_on_silence(engine: Engine) -> None:
+    options = DecodeOptions(fit_window=True, word_timestamps=True, vad_filter=False)
+    assert engine.transcribe(np.zeros(16000 * 3, np.float32), options=options) == []

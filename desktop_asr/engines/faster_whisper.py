@@ -12,6 +12,7 @@ import numpy as np
 
 from desktop_asr.engines.base import (Cancelled, DecodeOptions, EngineCapabilities, EngineConfig,
                                       EngineInfo, ProgressCallback, check_audio)
+from desktop_asr.engines.fit_window import MAX_FIT_SECONDS, FitWindowDecoder
 from desktop_asr.engines.guards import filter_repetitions
 from desktop_asr.errors import ModelError
 from desktop_asr.types import Segment, Word
@@ -84,8 +85,20 @@ class FasterWhisperEngine:
         self.info = EngineInfo(engine=self.name, model=model_name, model_path=str(model_path),
                                device=device, compute_type=compute_type, cpu_threads=threads)
         self._lock = threading.Lock()  # CTranslate2 models are not safe for concurrent generate
+        self._fit = FitWindowDecoder(self._model, self._tokenizer)
+        self._tokenizers: dict[tuple[str, str], Any] = {}
         log.info("loaded %s from %s on %s/%s (%d threads)", model_name, model_path, device,
                  compute_type, threads)
+
+    def _tokenizer(self, language: str, task: str) -> Any:
+        from faster_whisper.tokenizer import Tokenizer
+
+        key = (language, task)
+        if key not in self._tokenizers:
+            self._tokenizers[key] = Tokenizer(self._model.hf_tokenizer,
+                                              self._model.model.is_multilingual, task=task,
+                                              language=language)
+        return self._tokenizers[key]
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """Return the most likely language code and its probability."""
@@ -110,7 +123,14 @@ class FasterWhisperEngine:
                              f"it knows: {', '.join(self.capabilities.languages)}")
         if not self.capabilities.multilingual:
             language = self.capabilities.languages[0]
-        segments: list[Segment] = []
+        if opts.fit_window and audio.size / SAMPLE_RATE <= MAX_FIT_SECONDS:
+            with self._lock:
+                segments = self._fit.decode(audio, prompt=prompt, options=opts,
+                                            language=language or "en")
+            if progress is not None:
+                progress(audio.size / SAMPLE_RATE)
+            return filter_repetitions(segments) if opts.repetition_filter else segments
+        segments = []
         with self._lock:
             raw, _info = self._model.transcribe(
                 audio, language=language, task=opts.task, beam_size=opts.beam_size,

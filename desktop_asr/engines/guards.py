@@ -22,7 +22,9 @@ _PUNCT = re.compile(r"[^\w']+", re.UNICODE)
 # single word or three in a row of a phrase is the decoder stuck.
 _MIN_REPEATS_SINGLE_WORD = 5
 _MIN_REPEATS_PHRASE = 3
-_MAX_NGRAM = 8
+# A long phrase (this many words or more) said twice in a row is a decoder loop too.
+_LONG_PHRASE = 6
+_MAX_NGRAM = 16
 _MIN_SEGMENT_RUN = 3
 
 
@@ -45,7 +47,8 @@ def collapse_loops(tokens: Sequence[str]) -> list[int]:
             repeats = 1
             while keys[i + repeats * n:i + (repeats + 1) * n] == gram:
                 repeats += 1
-            needed = _MIN_REPEATS_SINGLE_WORD if n == 1 else _MIN_REPEATS_PHRASE
+            needed = (_MIN_REPEATS_SINGLE_WORD if n == 1 else
+                      2 if n >= _LONG_PHRASE else _MIN_REPEATS_PHRASE)
             if repeats >= needed:
                 for j in range(i + n, i + repeats * n):
                     keep[j] = False
