@@ -1,0 +1,121 @@
+"""Autosave journal of a live session, and recovery of sessions that never closed.
+
+The journal is JSON lines: a header, one line per committed caption, and a closing line. Lines
+are written as they come and fsync'ed every few seconds, so a crash or kill loses at most the
+last ``flush_interval`` seconds; a torn last line is skipped on recovery.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import IO, Any
+
+from desktop_asr.streaming.events import TranscriptUpdate
+from desktop_asr.streaming.session import SessionTranscript
+from desktop_asr.types import Segment, Transcript
+
+log = logging.getLogger(__name__)
+
+JOURNAL_NAME = "journal.jsonl"
+JOURNAL_VERSION = 1
+
+
+class Journal:
+    """Appends final captions to ``journal.jsonl`` in a session folder."""
+
+    def __init__(self, folder: Path, *, channel_labels: tuple[str, ...], model: str | None,
+                 source: str | None, flush_interval: float = 2.0) -> None:
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.path = self.folder / JOURNAL_NAME
+        self.flush_interval = flush_interval
+        self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")
+        self._last_sync = time.monotonic()
+        self._write({"type": "session", "version": JOURNAL_VERSION,
+                     "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                     "channels": list(channel_labels), "model": model, "source": source},
+                    sync=True)
+
+    def _write(self, record: dict[str, Any], *, sync: bool = False) -> None:
+        if self._file is None:
+            return
+        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+        if sync or time.monotonic() - self._last_sync >= self.flush_interval:
+            self.sync()
+
+    def sync(self) -> None:
+        """Push everything written so far to the disk."""
+        if self._file is None:
+            return
+        self._file.flush()
+        os.fsync(self._file.fileno())
+        self._last_sync = time.monotonic()
+
+    def append(self, update: TranscriptUpdate) -> None:
+        """Record a final update (partials are not journaled: they will change)."""
+        if update.kind == "final":
+            self._write({"type": "final", "channel": update.channel,
+                         "utterance": update.utterance, "speaker": update.speaker,
+                         "emitted": update.emitted, "segment": update.segment.to_dict()})
+
+    def close(self, *, transcript_file: str | None = None) -> None:
+        """Mark the session as cleanly finished."""
+        self._write({"type": "closed", "transcript": transcript_file}, sync=True)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def read_journal(path: Path) -> tuple[Transcript, bool]:
+    """Rebuild the transcript from a journal; also says whether the session closed cleanly."""
+    header: dict[str, Any] = {}
+    session: SessionTranscript | None = None
+    closed = False
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for number, line in enumerate(fh, 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                log.warning("%s: skipping unreadable line %d (torn write?)", path, number)
+                continue
+            kind = record.get("type")
+            if kind == "session":
+                header = record
+                session = SessionTranscript(tuple(record.get("channels") or ("mono",)),
+                                            model=record.get("model"),
+                                            source=record.get("source"))
+            elif kind == "final" and session is not None:
+                session.apply(TranscriptUpdate(
+                    "final", record["channel"], int(record["utterance"]),
+                    Segment.from_dict(record["segment"]), float(record.get("emitted", 0.0)),
+                    record.get("speaker")))
+            elif kind == "closed":
+                closed = True
+    if session is None:
+        raise ValueError(f"{path} is not a desktop-asr session journal")
+    transcript = session.transcript()
+    end = max((s.end for s in transcript.segments), default=0.0)
+    meta = {"started": header.get("started"), "recovered_from": str(path)}
+    return Transcript(segments=transcript.segments, speakers=transcript.speakers,
+                      duration=end or None, source=transcript.source,
+                      model=transcript.model, metadata=meta), closed
+
+
+def unfinished_sessions(sessions_dir: Path) -> list[Path]:
+    """Journals under ``sessions_dir`` whose sessions never closed, newest first."""
+    found = []
+    if sessions_dir.is_dir():
+        for journal in sessions_dir.glob(f"*/{JOURNAL_NAME}"):
+            try:
+                with open(journal, "rb") as fh:
+                    fh.seek(max(0, journal.stat().st_size - 4096))
+                    tail = fh.read().decode("utf-8", errors="replace")
+            except OSError:
+                continue
+            if '"type": "closed"' not in tail and not (journal.parent / ".recovered").exists():
+                found.append(journal)
+    return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)

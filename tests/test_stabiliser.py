@@ -1,0 +1,80 @@
+"""The local-agreement stabiliser on scripted hypothesis sequences."""
+
+from __future__ import annotations
+
+from desktop_asr.streaming.stabiliser import Stabiliser
+from desktop_asr.types import Word
+
+
+def hyp(text: str, start: float = 0.0, step: float = 0.4) -> list[Word]:
+    """Words of ``text`` laid out every ``step`` seconds from ``start``."""
+    return [Word(start + i * step, start + i * step + 0.3, " " + t)
+            for i, t in enumerate(text.split())]
+
+
+def texts(words) -> list[str]:
+    return [w.text.strip() for w in words]
+
+
+def test_words_commit_only_when_two_hypotheses_agree() -> None:
+    s = Stabiliser(agreement=2)
+    r1 = s.update(hyp("the cat"))
+    assert texts(r1.committed) == [] and texts(r1.tentative) == ["the", "cat"]
+    r2 = s.update(hyp("the cat sat"))
+    assert texts(r2.committed) == ["the", "cat"] and texts(r2.tentative) == ["sat"]
+    r3 = s.update(hyp("the cat sat on"))
+    assert texts(r3.committed) == ["sat"] and texts(r3.tentative) == ["on"]
+    assert texts(s.committed) == ["the", "cat", "sat"]
+
+
+def test_a_word_that_changes_stays_tentative_until_it_settles() -> None:
+    s = Stabiliser()
+    s.update(hyp("I scream"))
+    r = s.update(hyp("ice cream is"))       # first word changed: nothing agrees yet
+    assert r.committed == () and texts(r.tentative) == ["ice", "cream", "is"]
+    r = s.update(hyp("ice cream is cold"))  # now "ice cream is" agrees
+    assert texts(r.committed) == ["ice", "cream", "is"]
+    r = s.update(hyp("ice cream is old"))   # "cold" -> "old": tentative, not committed
+    assert r.committed == () and texts(r.tentative) == ["old"]
+    r = s.update(hyp("ice cream is old today"))
+    assert texts(r.committed) == ["old"]
+    assert texts(s.committed) == ["ice", "cream", "is", "old"]
+
+
+def test_punctuation_and_case_do_not_block_agreement() -> None:
+    s = Stabiliser()
+    s.update(hyp("hello there"))
+    r = s.update(hyp("Hello, there."))
+    assert texts(r.committed) == ["Hello,", "there."]
+
+
+def test_committed_words_never_repeat_when_times_shift() -> None:
+    s = Stabiliser()
+    s.update(hyp("one two three"))
+    s.update(hyp("one two three four"))
+    assert texts(s.committed) == ["one", "two", "three"]
+    # the decoder now places the same words 50 ms later
+    shifted = [Word(w.start + 0.05, w.end + 0.05, w.text) for w in hyp("one two three four five")]
+    s.update(shifted)
+    r = s.update(shifted + hyp("six", start=2.1))
+    assert texts(s.committed) == ["one", "two", "three", "four", "five"]
+    assert texts(r.tentative) == ["six"]
+
+
+def test_finish_commits_the_rest_once_and_reset_starts_over() -> None:
+    s = Stabiliser()
+    s.update(hyp("good morning"))
+    s.update(hyp("good morning every"))
+    r = s.finish(hyp("good morning everyone"))
+    assert texts(r.committed) == ["everyone"] and r.tentative == ()
+    assert texts(s.committed) == ["good", "morning", "everyone"]
+    s.reset()
+    assert s.committed == () and s.committed_end == 0.0
+    assert texts(s.update(hyp("next")).tentative) == ["next"]
+
+
+def test_agreement_of_three_is_stricter() -> None:
+    s = Stabiliser(agreement=3)
+    s.update(hyp("a b"))
+    assert s.update(hyp("a b c")).committed == ()
+    assert texts(s.update(hyp("a b c d")).committed) == ["a", "b"]
