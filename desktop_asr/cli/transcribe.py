@@ -115,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
     show = not args.quiet
     bars = show and sys.stderr.isatty()  # progress bars only for a person at a terminal
     try:
-        engine = _load_engine(args.engine, config, download=not args.no_download, show=bars)
+        engine = load_engine(args.engine, config, download=not args.no_download, show=bars)
     except DesktopAsrError as exc:
         _error(str(exc))
         return 2
@@ -126,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     return _transcribe_all(engine, inputs, out_dir, formats, options, args, show, bars)
 
 
-def _load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) -> Engine:
+def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) -> Engine:
+    """Resolve the model (downloading with progress bars if allowed) and load the engine."""
 
     bars = DownloadBars(disable=not show)
     try:

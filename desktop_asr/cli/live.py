@@ -1,0 +1,190 @@
+"""``desktop-asr live``: captions of the microphone, system audio, both, or a replayed file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from desktop_asr.capture.base import CaptureError
+from desktop_asr.cli.transcribe import parse_formats, parse_hotwords
+from desktop_asr.engines import DEFAULT_ENGINE, EngineConfig, engine_names
+from desktop_asr.errors import DesktopAsrError
+from desktop_asr.models import BUNDLED_NAME
+from desktop_asr.streaming import (LiveOptions, LiveSession, PipelineError, PipelineStatus,
+                                   StreamOptions, TranscriptUpdate, streaming_decode_options)
+from desktop_asr.vad.base import VadOptions
+
+_DIM, _RESET, _CLEAR = "\x1b[2m", "\x1b[0m", "\r\x1b[K"
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the live subcommand."""
+    p = sub.add_parser("live", help="live captions of the microphone and/or system audio",
+                       description="Caption live audio. Committed words are final; tentative "
+                                   "words (dimmed) may still change. Ctrl-C stops, captions "
+                                   "what is still queued and writes the outputs.")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--mic", dest="spec", action="store_const", const="mic",
+                     help="the default microphone (default)")
+    src.add_argument("--system", dest="spec", action="store_const", const="system",
+                     help="what the computer plays (the other side of a call, a video...)")
+    src.add_argument("--both", dest="spec", action="store_const", const="both",
+                     help="microphone and system audio as two channels")
+    src.add_argument("--device", dest="spec", metavar="ID",
+                     help="an input id or name from 'desktop-asr devices'")
+    src.add_argument("--source", dest="file", metavar="FILE",
+                     help="replay a recording as if it were live")
+    p.add_argument("--speed", type=float, default=1.0,
+                   help="replay speed for --source (default 1 = real time)")
+    p.add_argument("--engine", choices=engine_names(), default=DEFAULT_ENGINE)
+    p.add_argument("-m", "--model", default=BUNDLED_NAME, metavar="NAME|PATH")
+    p.add_argument("-l", "--language", default=None, help="spoken language (default: the "
+                                                          "model's, or detect)")
+    p.add_argument("--hotwords", action="append", default=[], metavar="WORDS",
+                   help="custom vocabulary, comma-separated; may be repeated")
+    p.add_argument("--compute-device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--threads", type=int, default=0, help="CPU threads (default: automatic)")
+    p.add_argument("--vad", choices=("silero", "webrtc"), default="silero")
+    p.add_argument("--beam-size", type=int, default=5)
+    p.add_argument("-o", "--output-dir", default=None, metavar="DIR",
+                   help="also write the transcript here (it is always kept in the session "
+                        "folder)")
+    p.add_argument("-f", "--format", default="txt,srt,vtt,json", metavar="LIST")
+    p.add_argument("--record", action="store_true", help="save the audio as FLAC too")
+    p.add_argument("--jsonl", action="store_true",
+                   help="print one JSON event per line instead of captions")
+    p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
+                   help="stop by itself after this many seconds")
+    p.set_defaults(func=run)
+
+
+class _Printer:
+    """Shows captions: committed text normal, tentative dimmed and rewritten in place."""
+
+    def __init__(self, jsonl: bool, tty: bool, channels: int) -> None:
+        self.jsonl, self.tty, self.multi = jsonl, tty, channels > 1
+        self._line: tuple[str, int] | None = None
+        self._committed = ""
+        self._lock = threading.Lock()
+        self.closed = threading.Event()  # the reader went away (e.g. `| head`): stop
+
+    def __call__(self, update: TranscriptUpdate) -> None:
+        if self.closed.is_set():
+            return
+        try:
+            self._show(update)
+        except BrokenPipeError:
+            self.closed.set()
+
+    def _show(self, update: TranscriptUpdate) -> None:
+        with self._lock:
+            if self.jsonl:
+                sys.stdout.write(json.dumps(update.to_json(), ensure_ascii=False) + "\n")
+            elif self.tty:
+                self._tty(update)
+            elif update.kind == "final":
+                tag = f"[{update.channel}] " if self.multi else ""
+                sys.stdout.write(f"[{update.segment.start:7.2f}] {tag}"
+                                 f"{update.segment.text.strip()}\n")
+            sys.stdout.flush()
+
+    def _tty(self, update: TranscriptUpdate) -> None:
+        key = (update.channel, update.utterance)
+        if key != self._line:
+            if self._line is not None:
+                sys.stdout.write(_CLEAR + self._prefix(self._line[0]) + self._committed + "\n")
+            self._line, self._committed = key, ""
+        if update.kind == "final":
+            self._committed += update.segment.text
+            tentative = ""
+        else:
+            tentative = update.segment.text
+        sys.stdout.write(_CLEAR + self._prefix(update.channel) + self._committed
+                         + _DIM + tentative + _RESET)
+
+    def _prefix(self, channel: str) -> str:
+        return f"[{channel}] " if self.multi else ""
+
+    def close(self) -> None:
+        """End the current caption line."""
+        if self.tty and not self.jsonl and self._line is not None:
+            sys.stdout.write(_CLEAR + self._prefix(self._line[0]) + self._committed + "\n")
+            sys.stdout.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Execute ``desktop-asr live``."""
+    from desktop_asr.capture.devices import open_source
+    from desktop_asr.cli.transcribe import load_engine
+
+    try:
+        formats = parse_formats(args.format)
+        decode = streaming_decode_options(language=args.language, beam_size=args.beam_size,
+                                          hotwords=parse_hotwords(args.hotwords))
+        options = LiveOptions(stream=StreamOptions(decode=decode), vad=VadOptions(kind=args.vad))
+        config = EngineConfig(model=args.model, device=args.compute_device,
+                              cpu_threads=args.threads)
+        spec = f"file:{args.file}" if args.file else (args.spec or "mic")
+        source = open_source(spec, speed=args.speed)
+    except (ValueError, DesktopAsrError, CaptureError) as exc:
+        print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        return 2
+    tty = sys.stdout.isatty()
+    try:
+        engine = load_engine(args.engine, config, download=True, show=sys.stderr.isatty())
+    except DesktopAsrError as exc:
+        print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        return 2
+    if decode.language is None and not engine.capabilities.multilingual:
+        options = replace(options, stream=replace(options.stream, decode=replace(
+            decode, language=engine.capabilities.languages[0])))
+    printer = _Printer(args.jsonl, tty, len(source.channel_labels))
+    errors: list[PipelineError] = []
+    statuses: list[PipelineStatus] = []
+    session = LiveSession(source, engine, options, record=args.record, on_update=printer,
+                          on_error=errors.append, on_status=statuses.append)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+    try:
+        session.start()
+    except CaptureError as exc:
+        signal.signal(signal.SIGINT, previous)
+        print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        return 2
+    if not args.jsonl:
+        print(f"desktop-asr: captioning {source.label} with {engine.info.model} "
+              f"({engine.info.device}/{engine.info.compute_type}); Ctrl-C to stop. "
+              f"Session: {session.folder}", file=sys.stderr)
+    try:
+        while not stop.wait(0.2):
+            if not session.pipeline.running or printer.closed.is_set():
+                break
+            if args.duration is not None and session.pipeline.audio_seconds >= args.duration:
+                break
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    session.stop()
+    if printer.closed.is_set():
+        sys.stdout = open(os.devnull, "w")  # nobody reads: keep the exit quiet
+    printer.close()
+    out_dir = Path(args.output_dir).expanduser() if args.output_dir else None
+    try:
+        written = session.finish(formats, out_dir)
+    except DesktopAsrError as exc:
+        print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        return 1
+    for err in errors:
+        print(f"desktop-asr: error: {err.message}", file=sys.stderr)
+    last = statuses[-1] if statuses else None
+    if not args.jsonl:
+        lost = (f"; {last.overflows} overflow(s), {last.frames_dropped / 16000:.1f}s of audio "
+                "lost" if last and last.overflows else "")
+        print(f"desktop-asr: {session.pipeline.audio_seconds:.1f}s captioned{lost}; "
+              f"transcript: {', '.join(str(p) for p in written)}", file=sys.stderr)
+    return 1 if errors else 0
