@@ -18,6 +18,7 @@ from desktop_asr.audio import decode_audio
 from desktop_asr.capture.file_source import FileSource
 from desktop_asr.evaluation import score
 from desktop_asr.streaming import LiveOptions, LivePipeline, StreamOptions, read_journal
+from desktop_asr.vad import VadOptions
 
 SENTENCES = ("Please send the quarterly report to Margaret before Friday afternoon.",
              "Our team will review the budget numbers next Tuesday.",
@@ -181,3 +182,35 @@ def test_jsonl_events_carry_the_documented_fields(conversation, tmp_path) -> Non
     assert score([" ".join(SENTENCES)], [finals]).wer <= 0.15
     (txt,) = (tmp_path / "out").glob("*.txt")
     assert "margaret" in txt.read_text().lower()
+
+
+class RecordingEngine(SlowEngine):
+    """The real engine, noting the length of every buffer it is asked to decode."""
+
+    def __init__(self, engine) -> None:
+        super().__init__(engine, delay=0.0)
+        self.lengths: list[float] = []
+
+    def transcribe(self, audio, **kwargs):  # noqa: ANN001, ANN201
+        self.lengths.append(audio.size / 16000)
+        return super().transcribe(audio, **kwargs)
+
+
+def test_long_utterance_buffer_is_trimmed_so_work_per_hop_stays_bounded(engine, spoken,
+                                                                         tmp_path) -> None:
+    sentences = ["The quick brown fox jumps over the lazy dog.",
+                 "Please send the quarterly report to Margaret before Friday afternoon.",
+                 "Our team will review the budget numbers next Tuesday.",
+                 "The meeting moved to the small room on the third floor."] * 2
+    pause = np.zeros(3200, np.float32)  # with espeak's own silences, still < the 1.5-s endpoint
+    audio = np.concatenate([x for s in sentences for x in (decode_audio(spoken(s)), pause)])
+    path = write_wav(tmp_path / "monologue.wav", audio, 16000)
+    recorder = RecordingEngine(engine)
+    options = LiveOptions(stream=StreamOptions(trim_after=6.0),
+                          vad=VadOptions(min_silence=1.5, max_utterance=120.0))
+    pipe, updates, _ = _run(recorder, path, speed=3.0, options=options)
+    assert audio.size / 16000 > 30
+    assert len({u.utterance for u in updates}) == 1           # really one long utterance
+    assert max(recorder.lengths) < 6.0 + 4.0                  # never the whole 30+ s
+    text = pipe.transcript.transcript().text
+    assert score([" ".join(sentences)], [text]).wer <= 0.15, text

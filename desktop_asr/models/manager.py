@@ -52,6 +52,16 @@ def missing_model_files(folder: Path) -> list[str]:
     return missing
 
 
+def _require_model_folder(folder: Path) -> None:
+    """Raise ModelError unless ``folder`` holds a usable CTranslate2 Whisper model."""
+    if not folder.is_dir():
+        raise ModelError(f"no model folder at {folder}")
+    missing = missing_model_files(folder)
+    if missing:
+        raise ModelError(f"{folder} is not a CTranslate2 Whisper model folder "
+                         f"(missing {', '.join(missing)})")
+
+
 def _folder_size(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -86,12 +96,7 @@ class ModelManager:
         looks_like_path = (os.sep in name_or_path or name_or_path.startswith(".")
                            or candidate.is_dir())
         if looks_like_path:
-            if not candidate.is_dir():
-                raise ModelError(f"no model folder at {candidate}")
-            missing = missing_model_files(candidate)
-            if missing:
-                raise ModelError(f"{candidate} is not a CTranslate2 Whisper model folder "
-                                 f"(missing {', '.join(missing)})")
+            _require_model_folder(candidate)
             return ResolvedModel(candidate.name, candidate.resolve(), "local")
         installed = self.installed_path(name_or_path)
         if installed is not None:
@@ -135,12 +140,7 @@ class ModelManager:
     def import_folder(self, src: Path, name: str | None = None, *, force: bool = False) -> Path:
         """Copy a local CTranslate2 Whisper folder into the models folder under ``name``."""
         src = Path(src).expanduser()
-        if not src.is_dir():
-            raise ModelError(f"no folder at {src}")
-        missing = missing_model_files(src)
-        if missing:
-            raise ModelError(f"{src} is not a CTranslate2 Whisper model folder "
-                             f"(missing {', '.join(missing)})")
+        _require_model_folder(src)
         name = name or src.name
         if not _SAFE_NAME.match(name):
             raise ModelError(f"model name {name!r} may hold only letters, digits, '.', '_', "
