@@ -9,8 +9,8 @@ from pathlib import Path
 from desktop_asr import paths
 from desktop_asr.cli.transcribe import parse_formats
 from desktop_asr.errors import DesktopAsrError
-from desktop_asr.export import ExportOptions, export, write_export
-from desktop_asr.streaming.journal import JOURNAL_NAME, read_journal, unfinished_sessions
+from desktop_asr.export import ExportOptions, export
+from desktop_asr.streaming.journal import JOURNAL_NAME, recover_session, unfinished_sessions
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,22 +46,17 @@ def run(args: argparse.Namespace) -> int:
         return 0
     try:
         formats = parse_formats(args.format)
-        transcript, closed = read_journal(journal)
+        recovery = recover_session(journal, formats=formats, out_dir=args.output_dir)
     except (OSError, ValueError) as exc:
         print(f"desktop-asr: error: cannot read {journal}: {exc}", file=sys.stderr)
         return 1
-    out = args.output_dir or journal.parent
-    written = []
-    try:
-        for fmt in formats:
-            written.append(write_export(transcript, out / f"{journal.parent.name}.{fmt}", fmt))
     except DesktopAsrError as exc:
         print(f"desktop-asr: error: {exc}", file=sys.stderr)
         return 1
-    (journal.parent / ".recovered").touch()
-    state = "closed cleanly" if closed else "was interrupted"
+    transcript = recovery.transcript
+    state = "closed cleanly" if recovery.closed else "was interrupted"
     print(export(transcript, "txt", options=ExportOptions(txt_timestamps=True)), end="")
     print(f"desktop-asr: session {journal.parent.name} {state}; recovered "
-          f"{len(transcript.segments)} segment(s) into {', '.join(map(str, written))}",
+          f"{len(transcript.segments)} segment(s) into {', '.join(map(str, recovery.written))}",
           file=sys.stderr)
     return 0

@@ -11,9 +11,12 @@ import json
 import logging
 import os
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from desktop_asr.export import write_export
 from desktop_asr.streaming.events import TranscriptUpdate
 from desktop_asr.streaming.session import SessionTranscript
 from desktop_asr.types import Segment, Transcript
@@ -22,6 +25,9 @@ log = logging.getLogger(__name__)
 
 JOURNAL_NAME = "journal.jsonl"
 JOURNAL_VERSION = 1
+TRANSCRIPT_NAME = "transcript.json"
+RECOVERED_MARK = ".recovered"   # the transcript was rebuilt from the journal
+DISMISSED_MARK = ".dismissed"   # the user chose not to recover it (the files stay)
 
 
 class Journal:
@@ -105,17 +111,60 @@ def read_journal(path: Path) -> tuple[Transcript, bool]:
                       model=transcript.model, metadata=meta), closed
 
 
+def journal_closed(journal: Path) -> bool:
+    """Whether a journal ends with its closing line (reads only the file's tail)."""
+    with open(journal, "rb") as fh:
+        fh.seek(max(0, journal.stat().st_size - 4096))
+        tail = fh.read().decode("utf-8", errors="replace")
+    return '"type": "closed"' in tail
+
+
 def unfinished_sessions(sessions_dir: Path) -> list[Path]:
     """Journals under ``sessions_dir`` whose sessions never closed, newest first."""
     found = []
     if sessions_dir.is_dir():
         for journal in sessions_dir.glob(f"*/{JOURNAL_NAME}"):
             try:
-                with open(journal, "rb") as fh:
-                    fh.seek(max(0, journal.stat().st_size - 4096))
-                    tail = fh.read().decode("utf-8", errors="replace")
+                closed = journal_closed(journal)
             except OSError:
                 continue
-            if '"type": "closed"' not in tail and not (journal.parent / ".recovered").exists():
+            if not closed and not _handled(journal.parent):
                 found.append(journal)
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+def _handled(folder: Path) -> bool:
+    return (folder / RECOVERED_MARK).exists() or (folder / DISMISSED_MARK).exists()
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """What recovering a session produced."""
+
+    transcript: Transcript
+    closed: bool               # the session had closed cleanly after all
+    written: tuple[Path, ...]  # files written, transcript.json first when it was written
+
+
+def recover_session(journal: Path, *, formats: Sequence[str] = (),
+                    out_dir: Path | None = None) -> Recovery:
+    """Rebuild a session from its journal, save it (transcript.json + exports), mark it recovered.
+
+    Raises OSError or ValueError when the journal cannot be read, and the export errors of
+    ``write_export``; the session is marked recovered only once everything was written.
+    """
+    transcript, closed = read_journal(journal)
+    folder = journal.parent
+    written = []
+    # A cleanly closed session already has the pipeline's own transcript.json: keep it.
+    if not (closed and (folder / TRANSCRIPT_NAME).exists()):
+        written.append(write_export(transcript, folder / TRANSCRIPT_NAME, "json"))
+    for fmt in formats:
+        written.append(write_export(transcript, (out_dir or folder) / f"{folder.name}.{fmt}", fmt))
+    (folder / RECOVERED_MARK).touch()
+    log.info("recovered session %s (%d segments)", folder, len(transcript.segments))
+    return Recovery(transcript, closed, tuple(written))
+
+
+def dismiss_session(folder: Path) -> None:
+    """Stop offering an unfinished session for recovery, keeping its files."""
+    (Path(folder) / DISMISSED_MARK).touch()
