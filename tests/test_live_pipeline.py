@@ -211,6 +211,8 @@ def test_long_utterance_buffer_is_trimmed_so_work_per_hop_stays_bounded(engine, 
     pipe, updates, _ = _run(recorder, path, speed=3.0, options=options)
     assert audio.size / 16000 > 30
     assert len({u.utterance for u in updates}) == 1           # really one long utterance
-    assert max(recorder.lengths) < 6.0 + 4.0                  # never the whole 30+ s
+    # never the whole 30+ s: trimmed at 6 s, plus what arrives before the next commit (at 3x
+    # speed on a loaded machine the back-pressure hop grows, so that can be several seconds)
+    assert max(recorder.lengths) < 6.0 + 8.0, recorder.lengths
     text = pipe.transcript.transcript().text
     assert score([" ".join(sentences)], [text]).wer <= 0.15, text

@@ -50,4 +50,8 @@ def test_live_system_audio_captions_what_the_computer_plays(pulse_server: PulseS
     assert score([" ".join(SENTENCES)], [finals]).wer <= 0.15, finals
     assert any(e["type"] == "partial" for e in events)
     (txt,) = (tmp_path / "out").glob("*.txt")
-    assert "margaret" in txt.read_text().lower() and "third floor" in txt.read_text().lower()
+    saved = txt.read_text()
+    # the saved file holds what was captioned (one tiny.en word error on espeak speech, e.g.
+    # "to Margaret" -> "tomorrow", happens on a loaded machine; the WER bound allows it)
+    assert score([finals], [saved]).wer == 0.0, (finals, saved)
+    assert score([" ".join(SENTENCES)], [saved]).wer <= 0.15, saved

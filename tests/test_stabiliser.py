@@ -43,9 +43,29 @@ def test_a_word_that_changes_stays_tentative_until_it_settles() -> None:
 
 def test_punctuation_and_case_do_not_block_agreement() -> None:
     s = Stabiliser()
-    s.update(hyp("hello there"))
-    r = s.update(hyp("Hello, there."))
-    assert texts(r.committed) == ["Hello,", "there."]
+    s.update(hyp("hello there friend"))
+    r = s.update(hyp("Hello, there. Friend"))
+    assert texts(r.committed) == ["Hello,", "there.", "Friend"]
+
+
+def test_a_last_word_with_punctuation_waits_for_what_follows_it() -> None:
+    s = Stabiliser()
+    s.update(hyp("Please."))
+    r = s.update(hyp("Please."))  # agreed, but the full stop is only where the audio ends
+    assert r.committed == () and texts(r.tentative) == ["Please."]
+    r = s.update(hyp("Please send"))
+    assert texts(r.committed) == ["Please"] and texts(r.tentative) == ["send"]
+    r = s.update(hyp("Please send the"))
+    assert texts(r.committed) == ["send"]
+    f = s.finish(hyp("Please send the report."))
+    assert texts(f.committed) == ["the", "report."]
+
+
+def test_a_held_back_last_word_still_commits_when_it_grows_old() -> None:
+    s = Stabiliser(force_after=1.5)
+    s.update(hyp("Stop."), buffer_end=0.5)
+    r = s.update(hyp("Stop."), buffer_end=2.5)
+    assert texts(r.committed) == ["Stop."]
 
 
 def test_committed_words_never_repeat_when_times_shift() -> None:

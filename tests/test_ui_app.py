@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import srt
-from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication, QFileDialog
 
@@ -210,13 +210,13 @@ def test_dropping_files_and_folders_queues_media_files(qtbot, window, spoken, tm
     def drop(paths: list[Path]) -> bool:
         mime = QMimeData()
         mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-        pos = QPointF(window.width() / 2, window.height() / 2)
+        pos = QPoint(window.width() // 2, window.height() // 2)
         enter = QDragEnterEvent(pos, Qt.DropAction.CopyAction, mime,
                                 Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(window, enter)
         if not enter.isAccepted():
             return False
-        event = QDropEvent(pos, Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        event = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
                            Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(window, event)
         return event.isAccepted()

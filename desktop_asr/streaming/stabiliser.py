@@ -15,6 +15,7 @@ from typing import Sequence
 from desktop_asr.types import Word
 
 _NORM = re.compile(r"[^\w']+", re.UNICODE)
+_TRAILING_MARK = re.compile(r"[.,;:!?\u3002\uff0c]$")
 
 
 def _mismatch(a: str, b: str) -> float:
@@ -108,6 +109,11 @@ class Stabiliser:
             if len(keys) != 1:
                 break
             agreed = n + 1
+        if agreed == len(fresh) and agreed and _TRAILING_MARK.search(fresh[-1].text.strip()):
+            # The buffer's last word ends in punctuation because the audio stops there, not
+            # because the sentence does ("Please." before "send the report"): it waits for a
+            # following word, the endpoint or the force-commit age.
+            agreed -= 1
         if self.force_after is not None and buffer_end is not None:
             while agreed < len(fresh) and fresh[agreed].end < buffer_end - self.force_after:
                 agreed += 1
