@@ -296,7 +296,9 @@ def test_recovery_rebuilds_the_interrupted_session(qtbot) -> None:
         texts.append(dialog.message.text())
         dialog.recover_button.click()
     _when_modal(recover)
-    transcript = offer_recovery(None)
+    opened = offer_recovery(None)
+    assert opened is not None and opened.folder == folder
+    transcript = opened.transcript
     assert texts[0].startswith("The last live session (05 Mar 2024 14:00, 8 words) was "
                                "interrupted. Recover it?")
     assert transcript is not None and "Margaret before Friday" in transcript.text

@@ -1,4 +1,4 @@
-"""The Files page: queue files, transcribe them in the worker thread, read and export results."""
+"""The Files page: queue files, transcribe them in the worker thread, edit and export results."""
 
 from __future__ import annotations
 
@@ -111,6 +111,7 @@ class FilesPage(QWidget):
         self.jobs.errorOccurred.connect(self.errorOccurred)
         self.jobs.message.connect(self.message)
         self.jobs.busyChanged.connect(self._on_busy_changed)
+        self.transcript.editor.errorOccurred.connect(self.errorOccurred)
 
     @property
     def busy(self) -> bool:
@@ -166,7 +167,8 @@ class FilesPage(QWidget):
         self.jobs.cancel()
 
     def shutdown(self) -> None:
-        """Cancel and join the worker thread (blocks only until the current segment ends)."""
+        """Save pending transcript edits, stop playback, cancel and join the worker thread."""
+        self.transcript.editor.shutdown()
         self.jobs.shutdown()
 
     def selected_result(self) -> FileResult | None:
@@ -211,6 +213,8 @@ class FilesPage(QWidget):
     @Slot(object)
     def _on_current_result(self, result: FileResult | None) -> None:
         self.transcript.show_result(result)
+        if self.transcript.editor.restored and result is not None:
+            self.message.emit(f"Showing your edited transcript of {result.path.name}")
         self._update_actions()
 
     def _update_actions(self) -> None:

@@ -7,12 +7,20 @@ from pathlib import Path
 
 from PySide6.QtCore import Slot
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_asr.engines import EngineConfig
+from desktop_asr.settings import Settings, load_settings
 from desktop_asr.ui.error_banner import ErrorBanner
 from desktop_asr.ui.files_page import FilesPage
+from desktop_asr.ui.live_page import LivePage
+from desktop_asr.ui.model_dialog import ModelManagerDialog
+from desktop_asr.ui.recovery import offer_recovery
+from desktop_asr.ui.session_store import OpenedSession
+from desktop_asr.ui.sessions_page import SessionsPage
+from desktop_asr.ui.settings_dialog import open_settings
 from desktop_asr.ui.style import STYLE_SHEET
+from desktop_asr.ui.theme import apply_theme
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +28,10 @@ WINDOW_TITLE = "desktop-asr"
 
 
 class MainWindow(QMainWindow):
-    """Hosts the app's pages (only Files for now) and the one error banner they all report to."""
+    """Hosts the Files and Live pages and the one error banner they all report to."""
 
     def __init__(self, engine_config: EngineConfig | None = None,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, *, settings: Settings | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(WINDOW_TITLE)
         self.setObjectName("mainWindow")
@@ -32,9 +40,17 @@ class MainWindow(QMainWindow):
         self.resize(1180, 720)
         self._close_when_idle = False
         self.banner = ErrorBanner(self)
-        self.pages = QStackedWidget(self)
+        self.settings = settings or load_settings()
+        self.pages = QTabWidget(self)
+        self.pages.setDocumentMode(True)
+        self.pages.setAccessibleName("Pages")
         self.files = FilesPage(engine_config, self)
-        self.pages.addWidget(self.files)
+        self.live = LivePage(self.settings, engine_config, self)
+        self.sessions = SessionsPage(self.settings, self)
+        self.pages.addTab(self.files, "Files")
+        self.pages.addTab(self.live, "Live captions")
+        self.pages.addTab(self.sessions, "Sessions")
+        self._resolve_shortcut_clashes()
         central = QWidget(self)
         layout = QVBoxLayout(central)
         layout.setContentsMargins(12, 10, 12, 6)
@@ -43,11 +59,26 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.statusBar().addPermanentWidget(self.files.status_panel)
+        self.statusBar().addPermanentWidget(self.live.status_panel)
         self.statusBar().setSizeGripEnabled(True)
-        self.files.errorOccurred.connect(self.show_error)
-        self.files.message.connect(self._show_message)
-        self.files.busyChanged.connect(self._on_busy_changed)
+        self.live.busyChanged.connect(self._on_live_busy)
+        for page in (self.files, self.live, self.sessions):
+            page.errorOccurred.connect(self.show_error)
+            page.message.connect(self._show_message)
+            page.busyChanged.connect(self._on_busy_changed)
+        self.pages.currentChanged.connect(self._on_page_changed)
+        self._on_page_changed(self.pages.currentIndex())
         self._build_menus()
+
+    def _resolve_shortcut_clashes(self) -> None:
+        # The user's live shortcuts (Settings.shortcuts) win over the Files page's defaults:
+        # two actions with one key in a window would make Qt ignore the key for both.
+        taken = {k.toString() for act in self.live.commands.all() for k in act.shortcuts()}
+        for action in self.files.findChildren(QAction):
+            keys = [k for k in action.shortcuts() if k.toString() not in taken]
+            if len(keys) != len(action.shortcuts()):
+                log.info("shortcut of %r given to the Live page", action.text())
+                action.setShortcuts(keys)
 
     def _build_menus(self) -> None:
         a = self.files.commands
@@ -64,6 +95,22 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         run_menu = self.menuBar().addMenu("&Transcription")
         run_menu.addActions([a.transcribe, a.cancel])
+        live = self.live.commands
+        live_menu = self.menuBar().addMenu("&Live")
+        live_menu.addActions([live.start_stop, live.pause])
+        live_menu.addSeparator()
+        live_menu.addMenu(self.live.export_menu)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addActions([live.toggle_overlay, live.click_through])
+        tools = self.menuBar().addMenu("T&ools")
+        self.settings_action = QAction("&Settings…", self)
+        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        self.settings_action.triggered.connect(self.open_settings)
+        self.models_action = QAction("&Models…", self)
+        self.models_action.triggered.connect(self.open_models)
+        self.recover_action = QAction("&Recover interrupted session…", self)
+        self.recover_action.triggered.connect(self.offer_recovery)
+        tools.addActions([self.settings_action, self.models_action, self.recover_action])
 
     @Slot(str)
     def show_error(self, message: str) -> None:
@@ -74,9 +121,62 @@ class MainWindow(QMainWindow):
         """Queue files or folders on the Files page."""
         return self.files.add_paths(paths)
 
+    def show_live(self) -> None:
+        """Bring the Live page to the front."""
+        self.pages.setCurrentWidget(self.live)
+
+    def show_sessions(self) -> None:
+        """Bring the Sessions page to the front."""
+        self.pages.setCurrentWidget(self.sessions)
+
+    @Slot()
+    def open_settings(self) -> Settings | None:
+        """Edit the settings; saved ones take effect at once (theme, overlay, next session)."""
+        new = open_settings(self, self.settings)
+        if new is not None:
+            self.apply_settings(new)
+        return new
+
+    def apply_settings(self, new: Settings) -> None:
+        """Use ``new`` from now on: theme and caption style now, the rest on the next start."""
+        self.settings = new
+        self.live.settings = new
+        self.live.overlay.set_style(new.overlay)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app, new.theme)
+        self.sessions.panel.set_root(new.sessions_path())
+        self._show_message("Settings saved")
+
+    @Slot()
+    def open_models(self) -> None:
+        """The model manager: list, download, import and remove models."""
+        dialog = ModelManagerDialog(self)
+        try:
+            dialog.exec()  # done() stops its worker thread
+        finally:
+            dialog.deleteLater()
+
+    @Slot()
+    def offer_recovery(self) -> OpenedSession | None:
+        """Offer to rebuild an interrupted live session; a recovered one opens on Sessions."""
+        opened = offer_recovery(self, self.settings)
+        if opened is not None:
+            self.sessions.refresh()
+            self.sessions.open_session(opened)
+            self.show_sessions()
+        return opened
+
+    @Slot(bool)
+    def _on_live_busy(self, busy: bool) -> None:
+        if not busy:
+            self.sessions.refresh()  # the session just finished is listed
+
     def shutdown(self) -> None:
-        """Stop any job and join the worker thread; safe to call more than once."""
+        """Stop any job or live session and join the worker threads; safe to call again."""
         self.files.shutdown()
+        self.live.shutdown()
+        self.sessions.shutdown()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept drags that carry local files or folders."""
@@ -96,18 +196,27 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running job first and close once it has stopped, without blocking."""
-        if self.files.busy:
+        if self.files.busy or self.live.busy:
             self._close_when_idle = True
-            self.files.cancel()
-            self._show_message("Stopping the transcription before closing…")
+            if self.files.busy:
+                self.files.cancel()
+            if self.live.busy:
+                self.live.stop()  # the session is captioned to the end and saved first
+            self._show_message("Stopping before closing…")
             event.ignore()
             return
         self.shutdown()
         event.accept()
 
+    @Slot(int)
+    def _on_page_changed(self, index: int) -> None:
+        live = self.pages.widget(index) is self.live
+        self.files.status_panel.setVisible(not live)
+        self.live.status_panel.setVisible(live)
+
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
-        if not busy and self._close_when_idle:
+        if not busy and self._close_when_idle and not (self.files.busy or self.live.busy):
             self._close_when_idle = False
             self.close()
 

@@ -19,7 +19,7 @@ from desktop_asr.streaming.journal import (
 from desktop_asr.types import Transcript
 from desktop_asr.ui.background import BackgroundCalls, CallResult
 from desktop_asr.ui.error_banner import ErrorBanner
-from desktop_asr.ui.session_store import session_started
+from desktop_asr.ui.session_store import OpenedSession, session_started
 
 log = logging.getLogger(__name__)
 
@@ -134,15 +134,18 @@ def find_interrupted(settings: Settings | None = None) -> list[Path]:
     return unfinished_sessions((settings or load_settings()).sessions_path())
 
 
-def offer_recovery(parent: QWidget | None, settings: Settings | None = None) -> Transcript | None:
-    """Ask about the newest interrupted session; the recovered Transcript, or None."""
+def offer_recovery(parent: QWidget | None,
+                   settings: Settings | None = None) -> OpenedSession | None:
+    """Ask about the newest interrupted session; the recovered session, or None."""
     pending = find_interrupted(settings)
     if not pending:
         return None
     dialog = RecoveryDialog(pending[0], len(pending) - 1, parent)
     try:
         dialog.exec()
-        return dialog.transcript
+        if dialog.transcript is None:
+            return None
+        return OpenedSession(dialog.transcript, dialog.journal.parent)
     finally:
         dialog.deleteLater()
 

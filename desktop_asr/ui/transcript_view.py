@@ -1,38 +1,31 @@
-"""Read-only view of one file's transcript: [mm:ss] timestamps, speaker labels, text."""
+"""The Files page's transcript pane: file name, Export ▾ and Copy text above the editor."""
 
 from __future__ import annotations
 
-import html
+import dataclasses
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QTextBrowser, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_asr.batch import FileResult
 from desktop_asr.types import Transcript
-from desktop_asr.ui.progress import format_stamp
+from desktop_asr.ui.transcript_editor import TranscriptEditor
 
 _PLACEHOLDER = "Select a transcribed file in the queue to see its transcript here."
-
-
-def transcript_html(transcript: Transcript) -> str:
-    """HTML for a transcript: one table row per segment, so wrapped text keeps its indent."""
-    if not transcript.segments:
-        return "<p style='color:#6c757d'><i>No speech was recognised in this file.</i></p>"
-    rows = []
-    for seg in transcript.segments:
-        speaker = transcript.speaker_label(seg.speaker)
-        who = f"<b>{html.escape(speaker)}:</b> " if speaker else ""
-        rows.append(
-            "<tr><td style='color:#6c757d; font-family:monospace; padding:0 12px 10px 0'>"
-            f"{format_stamp(seg.start)}</td>"
-            f"<td style='padding:0 0 10px 0'><p style='margin:0; line-height:130%'>{who}"
-            f"{html.escape(seg.text.strip())}</p></td></tr>")
-    return "<table width='100%' cellspacing='0' cellpadding='0'>" + "".join(rows) + "</table>"
+_EMPTY = "No speech was recognised in this file."
 
 
 class TranscriptView(QWidget):
-    """A header with the file name and export/copy buttons above the transcript text."""
+    """A header with the file name and export/copy buttons above the transcript editor."""
 
     def __init__(self, export_button: QToolButton, copy_action: QAction,
                  parent: QWidget | None = None) -> None:
@@ -53,40 +46,59 @@ class TranscriptView(QWidget):
         header.addWidget(self._title, 1)
         header.addWidget(export_button)
         header.addWidget(copy_button)
-        self.text = QTextBrowser(self)
-        self.text.setAccessibleName("Transcript")
-        self.text.setOpenLinks(False)
-        self.text.setAcceptDrops(False)  # drops go to the window's file queue
-        self.text.setPlaceholderText(_PLACEHOLDER)
-        self.text.document().setDocumentMargin(10)
+        self.editor = TranscriptEditor(self)
+        self._hint = QLabel(_PLACEHOLDER, self)
+        self._hint.setObjectName("transcriptHint")
+        self._hint.setWordWrap(True)
+        self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint.setStyleSheet("color: #6c757d; padding: 24px;")
+        self._stack = QStackedWidget(self)
+        self._stack.addWidget(self._hint)
+        self._stack.addWidget(self.editor)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addLayout(header)
-        layout.addWidget(self.text, 1)
+        layout.addWidget(self._stack, 1)
+
+    @property
+    def text(self) -> QTableView:
+        """The segment table (the widget named "Transcript" for screen readers)."""
+        return self.editor.table
 
     @property
     def result(self) -> FileResult | None:
-        """The result shown now, if it has a transcript."""
-        return self._result
+        """The result shown now, carrying the edited transcript; None without a transcript."""
+        edited = self.editor.transcript()
+        if self._result is None or edited is None:
+            return None
+        return dataclasses.replace(self._result, transcript=edited)
+
+    def transcript(self) -> Transcript | None:
+        """The shown transcript with its edits."""
+        return self.editor.transcript()
 
     def show_result(self, result: FileResult | None) -> None:
-        """Show a finished file's transcript, or a hint when there is none."""
+        """Show a finished file's transcript in the editor, or a hint when there is none."""
         if result is None or result.transcript is None:
             self._result = None
+            self.editor.set_transcript(None, None)
             self._title.setText("Transcript")
-            self.text.clear()
-            if result is not None:
-                self.text.setPlaceholderText(f"{result.path.name}: "
-                                             f"{result.error or 'no transcript'}")
-            else:
-                self.text.setPlaceholderText(_PLACEHOLDER)
+            self._title.setToolTip("")
+            self._hint.setText(_PLACEHOLDER if result is None
+                               else f"{result.path.name}: {result.error or 'no transcript'}")
+            self._stack.setCurrentWidget(self._hint)
             return
         self._result = result
         self._title.setText(f"Transcript — {result.path.name}")
         self._title.setToolTip(str(result.path))
-        self.text.setHtml(transcript_html(result.transcript))
+        self.editor.set_transcript(result.path, result.transcript)
+        if result.transcript.segments:
+            self._stack.setCurrentWidget(self.editor)
+        else:
+            self._hint.setText(_EMPTY)
+            self._stack.setCurrentWidget(self._hint)
 
     def plain_text(self) -> str:
-        """The visible transcript as plain text."""
-        return self.text.toPlainText()
+        """The visible transcript as plain text ("[mm:ss] Speaker: text" lines)."""
+        return self.editor.plain_text() if self._stack.currentWidget() is self.editor else ""
