@@ -104,7 +104,8 @@ class MainWindow(QMainWindow):
         view_menu.addActions([live.toggle_overlay, live.click_through])
         tools = self.menuBar().addMenu("T&ools")
         self.settings_action = QAction("&Settings…", self)
-        self.settings_action.setShortcut(QKeySequence(QKeySequence.StandardKey.Preferences))
+        self.settings_action.setShortcut(QKeySequence(self.settings.shortcuts.get("settings",
+                                                                                  "Ctrl+,")))
         self.settings_action.triggered.connect(self.open_settings)
         self.models_action = QAction("&Models…", self)
         self.models_action.triggered.connect(self.open_models)
