@@ -216,3 +216,26 @@ def test_long_utterance_buffer_is_trimmed_so_work_per_hop_stays_bounded(engine, 
     assert max(recorder.lengths) < 6.0 + 8.0, recorder.lengths
     text = pipe.transcript.transcript().text
     assert score([" ".join(sentences)], [text]).wer <= 0.15, text
+
+
+class _RefusingSource(FileSource):
+    """A source whose device will not open (held by another program)."""
+
+    def start(self) -> None:
+        from desktop_asr.capture import CaptureError
+        raise CaptureError("device busy")
+
+
+def test_a_session_whose_source_fails_to_start_leaves_no_folder(engine, conversation,
+                                                                tmp_path) -> None:
+    from desktop_asr.capture import CaptureError
+    from desktop_asr.streaming.journal import unfinished_sessions
+    from desktop_asr.streaming.live_session import LiveSession
+
+    folder = tmp_path / "sessions" / "20240101-000000"
+    session = LiveSession(_RefusingSource(conversation), engine, record=True, folder=folder)
+    assert (folder / "journal.jsonl").exists() and (folder / "recording.flac").exists()
+    with pytest.raises(CaptureError, match="device busy"):
+        session.start()
+    assert not folder.exists()  # nothing for the recovery prompt to offer later
+    assert unfinished_sessions(tmp_path / "sessions") == []

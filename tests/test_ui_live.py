@@ -196,6 +196,42 @@ def test_a_device_unplugged_mid_session_stops_cleanly_and_keeps_the_words(
     assert page.start_button.isEnabled() and page.export_button.isEnabled()
 
 
+class _BusySource(FileSource):
+    """A source whose device refuses to open (another program holds it)."""
+
+    def start(self) -> None:
+        raise CaptureError("the microphone is busy in another program")
+
+
+def test_a_source_that_fails_to_open_leaves_no_session_behind(qtbot, window, two_sentences
+                                                              ) -> None:
+    page = window.live
+    page.source_factory = lambda: _BusySource(two_sentences)
+    _click(qtbot, page.start_button)
+    qtbot.waitUntil(lambda: not page.busy, timeout=SESSION_MS)
+    assert window.banner.messages() == ("the microphone is busy in another program",)
+    root = window.settings.sessions_path()
+    assert not root.exists() or list(root.iterdir()) == []  # nothing to "recover" next time
+    assert page.start_button.isEnabled()
+
+
+def test_the_running_session_is_not_listed_until_it_ends(qtbot, window, two_sentences) -> None:
+    page, panel = window.live, window.sessions.panel
+    page.source_factory = lambda: FileSource(two_sentences, speed=1.0)
+    _click(qtbot, page.start_button)
+    qtbot.waitUntil(lambda: page.runner.state == "running", timeout=SESSION_MS)
+    window.show_sessions()
+    qtbot.waitUntil(lambda: not panel.busy, timeout=SESSION_MS)
+    live_folder = window.settings.sessions_path()
+    assert [p for p in live_folder.iterdir() if p.is_dir()]  # its folder exists on disk
+    assert panel.sessions() == []  # but cannot be opened or deleted while it is written
+    window.show_live()
+    page.stop()
+    qtbot.waitUntil(lambda: not page.busy, timeout=SESSION_MS)
+    qtbot.waitUntil(lambda: not panel.busy and len(panel.sessions()) == 1, timeout=SESSION_MS)
+    assert panel.sessions()[0].folder == page.last[0] and not panel.sessions()[0].unfinished
+
+
 def _upd(kind: str, text: str, utterance: int, channel: str = "mic", start: float = 0.0):
     from desktop_asr.streaming import TranscriptUpdate
     from desktop_asr.types import Segment

@@ -4,7 +4,6 @@ parsers), recovered after a crash, and saved settings take effect at once."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
 import pytest
@@ -109,3 +108,73 @@ def test_saved_settings_take_effect_without_a_restart(qtbot, window, tmp_path) -
         assert window.live.request().sessions_dir == elsewhere
     finally:
         apply_theme(app, "system")
+
+
+def test_delete_and_esc_act_on_the_files_queue_only_while_it_is_shown(qtbot, window) -> None:
+    remove, cancel = window.files.commands.remove, window.files.commands.cancel
+    assert remove.shortcuts() and cancel.shortcuts()
+    window.show_sessions()
+    assert remove.shortcuts() == [] and cancel.shortcuts() == []
+    window.show_live()
+    assert remove.shortcuts() == [] and cancel.shortcuts() == []
+    window.pages.setCurrentWidget(window.files)
+    assert [k.toString() for k in cancel.shortcuts()] == ["Esc"]
+    assert remove.shortcuts()
+
+
+def test_deleting_a_session_also_deletes_its_saved_edits(qtbot, window, monkeypatch) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    from desktop_asr import transcript_store
+
+    root = Settings().sessions_path()
+    folder = _session(root, "20240301-090000", "2024-03-01T09:00:00+0000", ["hello there"],
+                      close=True)
+    window.show_sessions()
+    page = window.sessions
+    qtbot.waitUntil(lambda: not page.panel.busy and len(page.panel.sessions()) == 1,
+                    timeout=WAIT_MS)
+    page.panel.select(folder)
+    page.panel.open_selected()
+    qtbot.waitUntil(lambda: page.opened is not None, timeout=WAIT_MS)
+    index = page.editor.model.index(0, COL_TEXT)
+    assert page.editor.model.setData(index, "hello over there", Qt.ItemDataRole.EditRole)
+    saved = page.editor.flush()
+    assert saved is not None and saved.is_file()
+    assert saved == transcript_store.edited_path(folder / "recording.flac")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a: QMessageBox.StandardButton.Yes)
+    page.panel.delete_selected()
+    qtbot.waitUntil(lambda: not page.panel.busy and page.panel.sessions() == [],
+                    timeout=WAIT_MS)
+    assert not folder.exists() and not saved.exists()
+
+
+def test_a_failed_autosave_is_reported_and_retried_simulated_disk_full(qtbot, window,
+                                                                       monkeypatch) -> None:
+    """The full disk is simulated (save_edited raises ENOSPC); the rest is the real editor."""
+    import errno
+
+    from desktop_asr import transcript_store
+
+    root = Settings().sessions_path()
+    folder = _session(root, "20240301-090000", "2024-03-01T09:00:00+0000", ["hello there"],
+                      close=True)
+    window.show_sessions()
+    page = window.sessions
+    qtbot.waitUntil(lambda: not page.panel.busy and len(page.panel.sessions()) == 1,
+                    timeout=WAIT_MS)
+    page.panel.select(folder)
+    page.panel.open_selected()
+    qtbot.waitUntil(lambda: page.opened is not None, timeout=WAIT_MS)
+    real_save = transcript_store.save_edited
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    monkeypatch.setattr(transcript_store, "save_edited", full_disk)
+    assert page.editor.model.setData(page.editor.model.index(0, COL_TEXT), "hello over there",
+                                     Qt.ItemDataRole.EditRole)
+    assert page.editor.flush() is None
+    assert window.banner.isVisible() and "No space left on device" in window.banner.text()
+    monkeypatch.setattr(transcript_store, "save_edited", real_save)
+    saved = page.editor.flush()  # the edit is still pending and goes out on the next try
+    assert saved is not None and "hello over there" in saved.read_text(encoding="utf-8")

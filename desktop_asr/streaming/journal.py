@@ -68,6 +68,12 @@ class Journal:
                          "utterance": update.utterance, "speaker": update.speaker,
                          "emitted": update.emitted, "segment": update.segment.to_dict()})
 
+    def release(self) -> None:
+        """Close the file without marking the session finished (it is being discarded)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
     def close(self, *, transcript_file: str | None = None) -> None:
         """Mark the session as cleanly finished."""
         self._write({"type": "closed", "transcript": transcript_file}, sync=True)

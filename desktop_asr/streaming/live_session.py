@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 from desktop_asr import paths
 from desktop_asr.capture.base import AudioChunk, AudioSource
@@ -64,8 +64,28 @@ class LiveSession:
             self.recorder.write(chunk)
 
     def start(self) -> None:
-        """Start capture and captions."""
-        self.pipeline.start()
+        """Start capture and captions; when that fails the empty session folder is removed."""
+        try:
+            self.pipeline.start()
+        except BaseException:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        """Close the journal and recording and delete the folder: for a session that never ran."""
+        if self.recorder is not None:
+            try:
+                self.recorder.close()
+            except (OSError, ValueError) as exc:
+                log.debug("closing the recording of a discarded session: %s", exc)
+        self.journal.release()
+        for path in (self.journal.path, self.folder / "recording.flac"):
+            path.unlink(missing_ok=True)
+        try:
+            self.folder.rmdir()  # only when nothing else was put there
+        except OSError:
+            pass
+        log.info("discarded session %s", self.folder)
 
     def stop(self) -> None:
         """Stop capture and commit the last words (blocks until done)."""

@@ -43,7 +43,7 @@ def make_actions(parent: QWidget) -> FilesActions:
     add_files = _action(parent, "Add files…", "Add audio or video files to the queue", "Ctrl+O")
     add_files.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_FileIcon))
     add_folder = _action(parent, "Add folder…", "Add every audio and video file in a folder",
-                         "Ctrl+Shift+O")
+                         "Ctrl+Shift+A")  # Ctrl+Shift+O shows the caption overlay
     add_folder.setIcon(style.standardIcon(QStyle.StandardPixmap.SP_DirIcon))
     remove = _action(parent, "Remove from queue", "Remove the selected files from the queue",
                      QKeySequence.StandardKey.Delete)

@@ -36,6 +36,7 @@ from desktop_asr.ui.live_status import LiveStatusPanel
 from desktop_asr.ui.live_worker import LiveFinished, LiveRequest, LiveStarted
 from desktop_asr.ui.options_bar import OptionsBar
 from desktop_asr.ui.overlay import CaptionOverlay
+from desktop_asr.vad import VadOptions
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +168,8 @@ class LivePage(QWidget):
                            language=decode.language, hotwords=decode.hotwords,
                            record=self.record.isChecked(), speed=self.source.replay_speed,
                            sessions_dir=self.settings.sessions_path(),
+                           vad=VadOptions(kind=self.settings.vad_kind,
+                                          min_silence=self.settings.vad_min_silence),
                            source_factory=self.source_factory)
 
     @Slot()
@@ -272,8 +275,12 @@ class LivePage(QWidget):
         if event.transcript is not None and event.folder is not None:
             self.last = (event.folder, event.transcript)
             self.captions.show_transcript(event.transcript)
-            self.folder_label.setText(f"Saved to {event.folder / 'transcript.json'}")
-            self.message.emit(f"Session saved: {len(event.transcript.segments)} utterance(s)")
+            if event.saved:
+                self.folder_label.setText(f"Saved to {event.folder / 'transcript.json'}")
+                self.message.emit(f"Session saved: {len(event.transcript.segments)} utterance(s)")
+            else:
+                self.folder_label.setText(f"Not saved; the journal in {event.folder} keeps the "
+                                          "words for recovery")
 
     @Slot(str)
     def _on_state(self, state: str) -> None:

@@ -64,6 +64,7 @@ class LiveRunner(QObject):
         if self.busy:
             raise RuntimeError("a live session is already running")
         self.paused = False
+        self.worker.cancel.clear()  # here, before queuing: a Stop right after must stick
         self._set_state(STARTING)
         self._start.emit(request)
 

@@ -64,6 +64,7 @@ class LiveFinished:
     folder: Path | None
     transcript: Transcript | None
     error: str | None
+    saved: bool = False  # transcript.json was written
 
 
 class LiveWorker(QObject):
@@ -90,8 +91,10 @@ class LiveWorker(QObject):
 
     @Slot(object)
     def start_session(self, request: LiveRequest) -> None:
-        """Load the engine if needed, open the source and start; always answers."""
-        self.cancel.clear()
+        """Load the engine if needed, open the source and start; always answers.
+
+        ``cancel`` is cleared by the caller before the request is queued, so a Stop pressed
+        while the request waits is not lost."""
         self._fatal = None
         try:
             engine = self._ensure_engine(request)
@@ -130,8 +133,13 @@ class LiveWorker(QObject):
         """Stop capture, caption what is queued, save transcript.json and report (blocks here)."""
         session = self._session
         if session is None:
+            self.finished.emit(LiveFinished(None, None, None))  # the runner waits for an answer
             return
-        session.stop()
+        try:
+            session.stop()
+        except Exception as exc:  # still save what was committed and answer
+            log.exception("stopping the live session failed")
+            self._fatal = self._fatal or f"capture did not stop cleanly: {exc}"
         self._end(session)
 
     def set_paused(self, paused: bool) -> None:
@@ -150,12 +158,19 @@ class LiveWorker(QObject):
 
     def _end(self, session: LiveSession) -> None:
         self._session, self._source = None, None
-        error = self._fatal
+        error, transcript, saved = self._fatal, None, False
         try:
+            transcript = session.transcript()
             session.finish(formats=())
+            saved = True
         except (DesktopAsrError, OSError) as exc:
+            error = (f"could not save the transcript (the journal in {session.folder} keeps "
+                     f"it for recovery): {exc}")
+        except Exception as exc:
+            log.exception("finishing the live session failed")
             error = f"could not save the transcript: {exc}"
-        self.finished.emit(LiveFinished(session.folder, session.transcript(), error))
+        finally:
+            self.finished.emit(LiveFinished(session.folder, transcript, error, saved))
 
     def _ensure_engine(self, request: LiveRequest) -> Engine:
         key = (request.engine_name, request.config)

@@ -61,6 +61,8 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.files.status_panel)
         self.statusBar().addPermanentWidget(self.live.status_panel)
         self.statusBar().setSizeGripEnabled(True)
+        self.live.runner.started.connect(
+            lambda event: self.sessions.panel.set_live_folder(event.folder))
         self.live.busyChanged.connect(self._on_live_busy)
         for page in (self.files, self.live, self.sessions):
             page.errorOccurred.connect(self.show_error)
@@ -133,7 +135,9 @@ class MainWindow(QMainWindow):
     @Slot()
     def open_settings(self) -> Settings | None:
         """Edit the settings; saved ones take effect at once (theme, overlay, next session)."""
-        new = open_settings(self, self.settings)
+        # From disk: the Live page and the overlay save their own choices (source, vocabulary,
+        # overlay position) as they change, and OK must not undo those.
+        new = open_settings(self, load_settings())
         if new is not None:
             self.apply_settings(new)
         return new
@@ -171,7 +175,7 @@ class MainWindow(QMainWindow):
     @Slot(bool)
     def _on_live_busy(self, busy: bool) -> None:
         if not busy:
-            self.sessions.refresh()  # the session just finished is listed
+            self.sessions.panel.set_live_folder(None)  # the session just finished is listed
 
     def shutdown(self) -> None:
         """Stop any job or live session and join the worker threads; safe to call again."""
@@ -211,9 +215,17 @@ class MainWindow(QMainWindow):
 
     @Slot(int)
     def _on_page_changed(self, index: int) -> None:
-        live = self.pages.widget(index) is self.live
+        page = self.pages.widget(index)
+        live = page is self.live
         self.files.status_panel.setVisible(not live)
         self.live.status_panel.setVisible(live)
+        # Delete and Esc act on the Files queue only while it is shown: on another page they
+        # would silently drop queued files or cancel a transcription the user cannot see.
+        a = self.files.commands
+        if not hasattr(self, "_page_keys"):
+            self._page_keys = {act: act.shortcuts() for act in (a.remove, a.cancel)}
+        for act, keys in self._page_keys.items():
+            act.setShortcuts(keys if page is self.files else [])
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:

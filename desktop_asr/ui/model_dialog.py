@@ -197,6 +197,7 @@ class ModelManagerDialog(QDialog):
         self.progress.setRange(0, 0)  # busy until the first bytes arrive
         self.cancel_button.show()
         self._set_busy(True, f"Downloading {entry.name}…")
+        self.worker.cancel.clear()  # before queuing, so a Cancel right after is kept
         self._download.emit(entry.name)
 
     def _import_clicked(self) -> None:

@@ -57,8 +57,7 @@ class ModelWorker(QObject):
 
     @Slot(str)
     def download(self, name: str) -> None:
-        """Download a catalogue model, reporting progress."""
-        self.cancel.clear()
+        """Download a catalogue model, reporting progress (the dialog clears ``cancel``)."""
 
         def report(file: str, done: int, total: int | None) -> None:
             if self.cancel.is_set():

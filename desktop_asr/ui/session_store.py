@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from desktop_asr import transcript_store
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.export import load_json
 from desktop_asr.streaming.journal import (
@@ -105,6 +106,7 @@ def scan_sessions(root: Path) -> list[SessionInfo]:
 
 
 def delete_session(folder: Path) -> None:
-    """Remove a session folder and everything in it."""
+    """Remove a session folder and everything in it, and the edits saved of its transcript."""
     shutil.rmtree(folder)
+    transcript_store.edited_path(folder / RECORDING_NAME).unlink(missing_ok=True)
     log.info("deleted session %s", folder)

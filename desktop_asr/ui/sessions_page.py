@@ -61,6 +61,7 @@ class SessionsPage(QWidget):
         self.export_button = QToolButton(self)
         self.export_button.setText("Export ▾")
         self.export_button.setMenu(self.export_menu)
+        self.export_button.setAccessibleName("Export session")
         self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.copy_action = QAction("Copy text", self)
         self.copy_action.triggered.connect(self.copy_text)
@@ -154,8 +155,8 @@ class SessionsPage(QWidget):
         return text
 
     def shutdown(self) -> None:
-        """Save pending edits."""
-        self.editor.flush()
+        """Save pending edits and release the audio output."""
+        self.editor.shutdown()
 
     def _update_actions(self) -> None:
         has = self.opened is not None

@@ -69,6 +69,7 @@ class SessionsPanel(QWidget):
         self.setObjectName("sessionsPanel")
         self._root = (settings or load_settings()).sessions_path()
         self._sessions: list[SessionInfo] = []
+        self._live: Path | None = None
         self.calls = BackgroundCalls(self._on_result, self)
         self.title = QLabel(self)
         self.title.setWordWrap(True)
@@ -115,6 +116,12 @@ class SessionsPanel(QWidget):
     def set_root(self, root: Path) -> None:
         """List another sessions folder (after the setting changed)."""
         self._root = Path(root)
+        self.refresh()
+
+    def set_live_folder(self, folder: Path | None) -> None:
+        """The folder of the session being captioned now: not listed (it is still being
+        written, so it can be neither opened nor deleted) until it ends."""
+        self._live = folder
         self.refresh()
 
     def sessions(self) -> list[SessionInfo]:
@@ -177,7 +184,7 @@ class SessionsPanel(QWidget):
         if result.error:
             self.errorOccurred.emit(f"{result.tag} failed: {result.error}")
         if result.tag == "scan":
-            self._show(result.value or [])
+            self._show([s for s in result.value or [] if s.folder != self._live])
         elif result.tag == "open" and result.value is not None:
             self.sessionOpened.emit(result.value)
         elif result.tag == "delete":

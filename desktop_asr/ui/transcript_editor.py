@@ -185,12 +185,14 @@ class TranscriptEditor(QWidget):
         self._autosave.stop()
         if not self._dirty or self._history is None or self._source is None:
             return None
-        self._dirty = False
         try:
             path = transcript_store.save_edited(self._source, self._history.current, self._base)
-        except DesktopAsrError as exc:
-            self.errorOccurred.emit(f"could not save your edits: {exc}")
+        except (DesktopAsrError, OSError) as exc:  # stays dirty: the next edit or flush retries
+            detail = getattr(exc, "strerror", None) or exc
+            self.errorOccurred.emit(f"could not save your edits: {detail} (export the "
+                                    "transcript to keep them)")
             return None
+        self._dirty = False
         self.saved.emit(path)
         return path
 
