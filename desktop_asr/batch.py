@@ -16,6 +16,7 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from desktop_asr.audio import SAMPLE_RATE, decode_audio
+from desktop_asr.diarization import DiarizationOptions, assign_speakers, diarize
 from desktop_asr.engines import Cancelled, DecodeOptions, Engine
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.export import FORMATS, ExportOptions, write_export
@@ -107,8 +108,12 @@ def transcribe_files(engine: Engine, inputs: Sequence[Path], *, out_dir: Path | 
                      channel: int | None = None, on_start: Callable[[Path, float], None] | None = None,
                      on_progress: FileProgress | None = None,
                      on_done: Callable[[FileResult], None] | None = None,
-                     cancel: threading.Event | None = None) -> list[FileResult]:
-    """Transcribe each file and export it; failures become FileResults with a one-line error."""
+                     cancel: threading.Event | None = None,
+                     diarization: DiarizationOptions | None = None) -> list[FileResult]:
+    """Transcribe each file and export it; failures become FileResults with a one-line error.
+
+    With ``diarization`` options, each transcript's segments are labelled with speakers.
+    """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"unknown output format(s) {', '.join(unknown)}; "
@@ -123,7 +128,8 @@ def transcribe_files(engine: Engine, inputs: Sequence[Path], *, out_dir: Path | 
         if cancel is not None and cancel.is_set():
             break
         result = _one_file(engine, path, target if out_dir is not None else {}, options,
-                           export_options, prompt, channel, on_start, on_progress, cancel)
+                           export_options, prompt, channel, on_start, on_progress, cancel,
+                           diarization)
         results.append(result)
         if on_done is not None:
             on_done(result)
@@ -133,7 +139,8 @@ def transcribe_files(engine: Engine, inputs: Sequence[Path], *, out_dir: Path | 
 def _one_file(engine: Engine, path: Path, target: dict[str, Path], options: DecodeOptions | None,
               export_options: ExportOptions | None, prompt: str, channel: int | None,
               on_start: Callable[[Path, float], None] | None, on_progress: FileProgress | None,
-              cancel: threading.Event | None) -> FileResult:
+              cancel: threading.Event | None,
+              diarization: DiarizationOptions | None = None) -> FileResult:
     started = time.perf_counter()
     try:
         audio = decode_audio(path, channel=channel)
@@ -151,6 +158,15 @@ def _one_file(engine: Engine, path: Path, target: dict[str, Path], options: Deco
     except Cancelled:
         return FileResult(path, error="cancelled", cancelled=True, audio_seconds=seconds,
                           elapsed_seconds=time.perf_counter() - started)
+    if diarization is not None:
+        try:
+            found = diarize(audio, diarization)
+        except DesktopAsrError as exc:
+            return FileResult(path, transcript=transcript, error=str(exc), audio_seconds=seconds,
+                              elapsed_seconds=time.perf_counter() - started)
+        transcript = assign_speakers(transcript, found.turns)
+        transcript = replace(transcript, metadata={**transcript.metadata,
+                                                   "diarization": "resemblyzer-ge2e"})
     del audio
     written: list[Path] = []
     errors: list[str] = []

@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 EXTRAS="${EXTRAS:-dev}"
 VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
+RESEMBLYZER_VERSION=0.1.4
 
 # Runtime libraries (PortAudio, PulseAudio for system-audio capture, Qt's xcb plugin), and the
 # tools the tests and demos use (espeak-ng speaks test audio, ffmpeg/sox convert it, Xvfb gives
@@ -45,6 +46,15 @@ stamp="$VENV/.desktop-asr-setup-$(echo "$EXTRAS" | tr ',' '-')"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$0" -nt "$stamp" ]; then
   echo "setup: installing desktop-asr[$EXTRAS] into $VENV"
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e ".[$EXTRAS]"
+  case ",$EXTRAS," in
+    *,dev,*|*,diarization,*)
+      # Speaker embeddings: resemblyzer's own requirement `webrtcvad` needs a compiler and
+      # clashes with webrtcvad-wheels (already installed); its other needs come with the extra.
+      echo "setup: installing resemblyzer (speaker embeddings) without its dependencies"
+      "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps \
+        "resemblyzer==$RESEMBLYZER_VERSION"
+      ;;
+  esac
   touch "$stamp"
 fi
 echo "setup: ready ($("$VENV/bin/desktop-asr" --version 2>/dev/null | head -n 1))"

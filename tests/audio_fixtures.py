@@ -38,10 +38,12 @@ def _run(cmd: list[str]) -> None:
         )
 
 
-def espeak_wav(text: str, path: Path, *, voice: str = "en-us", speed: int = 150) -> Path:
+def espeak_wav(text: str, path: Path, *, voice: str = "en-us", speed: int = 150,
+               pitch: int | None = None) -> Path:
     """Synthesise ``text`` with espeak-ng into a 22050 Hz 16-bit mono WAV at ``path``."""
     path = Path(path)
-    _run(["espeak-ng", "-v", voice, "-s", str(speed), "-w", str(path), text])
+    extra = [] if pitch is None else ["-p", str(pitch)]
+    _run(["espeak-ng", "-v", voice, "-s", str(speed), *extra, "-w", str(path), text])
     return path
 
 

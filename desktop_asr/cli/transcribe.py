@@ -13,6 +13,7 @@ from tqdm import tqdm
 from desktop_asr.audio import probe_audio
 from desktop_asr.batch import FileResult, expand_inputs, transcribe_files
 from desktop_asr.cli.progress import DownloadBars, bar
+from desktop_asr.diarization import DiarizationOptions, check_backend
 from desktop_asr.engines import (DEFAULT_ENGINE, DecodeOptions, Engine, EngineConfig,
                                  create_engine, engine_names)
 from desktop_asr.errors import DesktopAsrError
@@ -61,6 +62,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="keep looping or repeated text the decoder produced")
     p.add_argument("--channel", type=int, default=None, metavar="N",
                    help="transcribe only channel N (0-based) instead of the downmix")
+    p.add_argument("--diarize", action="store_true",
+                   help="label speakers (needs the 'diarization' extra; implies word timestamps, "
+                        "so a segment is split where the speaker changes); the outputs carry "
+                        "the labels (SRT/TXT prefixes, VTT voice tags, JSON, RTTM)")
+    p.add_argument("--num-speakers", type=int, default=None, metavar="N",
+                   help="with --diarize: the exact number of speakers, when known")
+    p.add_argument("--min-speakers", type=int, default=None, metavar="A",
+                   help="with --diarize: at least this many speakers")
+    p.add_argument("--max-speakers", type=int, default=None, metavar="B",
+                   help="with --diarize: at most this many speakers")
     p.add_argument("--txt-timestamps", action="store_true",
                    help="put [start --> end] before each line of the TXT output")
     p.add_argument("--print", dest="print_captions", action=argparse.BooleanOptionalAction,
@@ -86,6 +97,23 @@ def parse_hotwords(values: list[str]) -> tuple[str, ...]:
     return tuple(w.strip() for v in values for w in v.split(",") if w.strip())
 
 
+def diarization_options(args: argparse.Namespace) -> DiarizationOptions | None:
+    """DiarizationOptions from --diarize and the speaker-count flags, or ValueError."""
+    counts = {"--num-speakers": args.num_speakers, "--min-speakers": args.min_speakers,
+              "--max-speakers": args.max_speakers}
+    given = [flag for flag, value in counts.items() if value is not None]
+    if not args.diarize:
+        if given:
+            raise ValueError(f"{', '.join(given)} needs --diarize")
+        return None
+    if args.num_speakers is not None and (args.min_speakers is not None
+                                          or args.max_speakers is not None):
+        raise ValueError("give either --num-speakers or --min-speakers/--max-speakers, not both")
+    return DiarizationOptions(num_speakers=args.num_speakers,
+                              min_speakers=args.min_speakers or 1,
+                              max_speakers=args.max_speakers)
+
+
 def _error(message: str) -> None:
     print(f"desktop-asr: error: {message}", file=sys.stderr)
 
@@ -96,15 +124,23 @@ def run(args: argparse.Namespace) -> int:
         formats = parse_formats(args.format)
         options = DecodeOptions(language=args.language, beam_size=args.beam_size,
                                 best_of=max(5, args.beam_size),
-                                word_timestamps=args.word_timestamps,
+                                # --diarize splits segments where the speaker changes: by word
+                                word_timestamps=args.word_timestamps or args.diarize,
                                 hotwords=parse_hotwords(args.hotwords),
                                 vad_filter=not args.no_vad,
                                 repetition_filter=not args.no_repetition_filter)
         config = EngineConfig(model=args.model, device=args.device,
                               compute_type=args.compute_type, cpu_threads=args.threads)
+        diarization = diarization_options(args)
     except ValueError as exc:
         _error(str(exc))
         return 2
+    if diarization is not None:
+        try:
+            check_backend()
+        except DesktopAsrError as exc:
+            _error(str(exc))
+            return 2
     inputs = expand_inputs(args.files)
     out_dir = Path(args.output_dir).expanduser()
     try:
@@ -123,7 +159,8 @@ def run(args: argparse.Namespace) -> int:
         _error(f"model {engine.info.model} does not know language {options.language!r} "
                f"(it knows {', '.join(engine.capabilities.languages[:12])}...)")
         return 2
-    return _transcribe_all(engine, inputs, out_dir, formats, options, args, show, bars)
+    return _transcribe_all(engine, inputs, out_dir, formats, options, args, show, bars,
+                           diarization)
 
 
 def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) -> Engine:
@@ -139,7 +176,7 @@ def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) 
 
 def _transcribe_all(engine: Engine, inputs: list[Path], out_dir: Path, formats: list[str],
                     options: DecodeOptions, args: argparse.Namespace, show: bool,
-                    bars: bool) -> int:
+                    bars: bool, diarization: DiarizationOptions | None = None) -> int:
     durations = []
     for path in inputs:
         try:
@@ -184,7 +221,8 @@ def _transcribe_all(engine: Engine, inputs: list[Path], out_dir: Path, formats: 
                                options=options, prompt=args.initial_prompt,
                                channel=args.channel, export_options=ExportOptions(
                                    txt_timestamps=args.txt_timestamps),
-                               on_start=on_start, on_progress=on_progress, on_done=on_done)
+                               on_start=on_start, on_progress=on_progress, on_done=on_done,
+                               diarization=diarization)
     overall.close()
     failed = [r for r in results if not r.ok]
     audio = sum(r.audio_seconds for r in results)

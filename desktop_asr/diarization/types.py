@@ -1,0 +1,130 @@
+"""Options and results of speaker diarization: frozen, validated dataclasses."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DiarizationOptions:
+    """How a recording is cut, embedded, clustered and smoothed.
+
+    The defaults were measured with ``benchmarks/diarization.py`` on the shared real clips
+    (see docs/benchmarks.md); change them with ``dataclasses.replace``.
+    """
+
+    # Speaker count: exactly ``num_speakers`` when given, else found by ``threshold`` and
+    # clamped to [min_speakers, max_speakers].
+    num_speakers: int | None = None
+    min_speakers: int = 1
+    max_speakers: int | None = None
+    # Average-linkage cosine distance (after per-recording centring) at which clusters stop
+    # merging.
+    threshold: float = 1.1
+    # Without a known count, clusters with fewer than this share of the windows are folded into
+    # their nearest neighbour.
+    min_speaker_share: float = 0.1
+    # Speech (seconds of embedding hops) a voice needs before it counts as a speaker of its own
+    # when the count is estimated: 1-s GE2E windows of one voice spread so widely that a
+    # 5-10 s monologue otherwise splits into 2-3 "speakers" (jfk.wav, leopard_test.wav).
+    min_speaker_speech: float = 4.0
+    # Embedding windows: length and hop in seconds; regions shorter than ``min_window`` are
+    # labelled from their neighbours instead of embedded.
+    window: float = 1.0
+    hop: float = 0.5
+    min_window: float = 0.4
+    # Centre embeddings on the recording's mean before clustering (GE2E embeddings are all
+    # positive, so raw cosine similarities crowd together near 1).
+    normalize: bool = True
+    # Speaker turns shorter than this are merged into their neighbours.
+    min_turn: float = 0.5
+    # Pauses up to this long between two turns of one speaker become part of the turn.
+    max_gap: float = 3.0
+    # Speech regions from the Silero VAD.
+    vad_threshold: float = 0.35
+    min_speech: float = 0.2
+    min_silence: float = 0.25
+    pad: float = 0.2
+
+    def __post_init__(self) -> None:
+        if self.num_speakers is not None and self.num_speakers < 1:
+            raise ValueError(f"num_speakers must be >= 1, got {self.num_speakers}")
+        if self.min_speakers < 1:
+            raise ValueError(f"min_speakers must be >= 1, got {self.min_speakers}")
+        if self.max_speakers is not None and self.max_speakers < self.min_speakers:
+            raise ValueError(f"max_speakers ({self.max_speakers}) is below min_speakers "
+                             f"({self.min_speakers})")
+        if self.num_speakers is not None and (
+                self.num_speakers < self.min_speakers
+                or (self.max_speakers is not None and self.num_speakers > self.max_speakers)):
+            raise ValueError("num_speakers lies outside [min_speakers, max_speakers]")
+        if not (math.isfinite(self.threshold) and 0.0 < self.threshold < 2.0):
+            raise ValueError(f"threshold is a cosine distance within (0, 2), got {self.threshold}")
+        if self.min_speaker_speech < 0:
+            raise ValueError("min_speaker_speech must be >= 0")
+        if not 0.0 <= self.min_speaker_share < 0.5:
+            raise ValueError("min_speaker_share must be within [0, 0.5)")
+        if not 0.0 < self.hop <= self.window:
+            raise ValueError("hop must be > 0 and not longer than window")
+        if not 0.0 < self.min_window <= self.window:
+            raise ValueError("min_window must be > 0 and not longer than window")
+        if self.window > 10.0:
+            raise ValueError("window must be at most 10 seconds")
+        if not 0.0 < self.vad_threshold < 1.0:
+            raise ValueError("vad_threshold must be within (0, 1)")
+        for name in ("min_turn", "max_gap", "min_speech", "min_silence", "pad"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")
+
+
+@dataclass(frozen=True)
+class SpeechRegion:
+    """A stretch of speech found by the voice detector, in seconds."""
+
+    start: float
+    end: float
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.start <= self.end):
+            raise ValueError(f"bad speech region {self.start}..{self.end}")
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """One speaker talking from ``start`` to ``end`` (seconds)."""
+
+    start: float
+    end: float
+    speaker: str
+
+    def __post_init__(self) -> None:
+        if not (0.0 <= self.start <= self.end):
+            raise ValueError(f"bad speaker turn {self.start}..{self.end}")
+        if not self.speaker:
+            raise ValueError("speaker turn needs a speaker id")
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.end - self.start
+
+
+@dataclass(frozen=True)
+class DiarizationResult:
+    """Who spoke when: turns in time order and the speaker ids they use (in order of first turn)."""
+
+    turns: tuple[SpeakerTurn, ...]
+    speakers: tuple[str, ...]
+    duration: float
+    regions: tuple[SpeechRegion, ...] = ()
+
+    def to_rttm(self, file_id: str) -> str:
+        """The turns as RTTM ``SPEAKER`` lines."""
+        return "".join(f"SPEAKER {file_id} 1 {t.start:.3f} {t.duration:.3f} <NA> <NA> "
+                       f"{t.speaker} <NA> <NA>\n" for t in self.turns if t.duration > 0)
