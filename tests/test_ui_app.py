@@ -327,3 +327,41 @@ def test_cli_app_subcommand(monkeypatch, tmp_path) -> None:
     code = ("import sys, desktop_asr.cli.app; "
             "sys.exit(1 if any(m.startswith('PySide6') for m in sys.modules) else 0)")
     assert subprocess.run([sys.executable, "-c", code], cwd=tmp_path, check=False).returncode == 0
+
+
+@pytest.mark.slow
+def test_speakers_option_labels_who_spoke_in_the_editor(qtbot, window, tmp_path) -> None:
+    """The Files page with "Speakers" on: a real two-voice espeak conversation, the real model
+    and the real speaker encoder; each line's segment must carry its own voice's label."""
+    import numpy as np
+    from audio_fixtures import espeak_wav, write_wav
+    from test_diarization import CONVERSATION, PAUSE_S, SAMPLE_RATE, VOICES, _backend_or_skip
+
+    from desktop_asr.audio import decode_audio
+
+    _backend_or_skip()
+
+    pieces, truth, at = [], [], 0.0
+    gap = np.zeros(int(PAUSE_S * SAMPLE_RATE), np.float32)
+    for i, (who, text) in enumerate(CONVERSATION):
+        samples = decode_audio(espeak_wav(text, tmp_path / f"l{i}.wav", voice=VOICES[who][0],
+                                          pitch=VOICES[who][1], speed=160))
+        pieces += [samples, gap]
+        truth.append((at + samples.size / SAMPLE_RATE / 2, who))  # the middle of each line
+        at += (samples.size + gap.size) / SAMPLE_RATE
+    wav = write_wav(tmp_path / "meeting.wav", np.concatenate(pieces), SAMPLE_RATE)
+    window.add_files([wav])
+    _click(qtbot, window.files.options.speakers)
+    _click(qtbot, window.files.transcribe_button)
+    qtbot.waitUntil(lambda: not window.files.busy, timeout=JOB_TIMEOUT_MS)
+    assert not window.banner.isVisible(), window.banner.messages()
+    transcript = window.files.queue.result(wav).transcript
+    assert len(transcript.speakers) == 2
+    found = {}
+    for middle, who in truth:
+        seg = next(s for s in transcript.segments if s.start <= middle <= s.end + 0.3)
+        found.setdefault(who, set()).add(seg.speaker)
+    assert all(len(ids) == 1 for ids in found.values()), found  # one label per voice...
+    assert found["A"] != found["B"]                               # ...and not the same one
+    shown = window.files.transcript.plain_text()
+    assert transcript.speaker_label(transcript.speakers[0].id) in shown

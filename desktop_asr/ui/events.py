@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_asr.batch import FileResult
+from desktop_asr.diarization import DiarizationOptions
 from desktop_asr.engines import DEFAULT_ENGINE, DecodeOptions, EngineConfig, EngineInfo
 
 
@@ -18,6 +19,7 @@ class TranscriptionJob:
     config: EngineConfig
     options: DecodeOptions
     engine_name: str = DEFAULT_ENGINE
+    diarization: DiarizationOptions | None = None  # label speakers when set
     cancel: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
     def __post_init__(self) -> None:

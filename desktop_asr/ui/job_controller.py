@@ -71,7 +71,8 @@ class JobController(QObject):
             return False
         try:
             job = TranscriptionJob(tuple(files), self.options.engine_config(),
-                                   self.options.decode_options())
+                                   self.options.decode_options(),
+                                   diarization=self.options.diarization_options())
         except ValueError as exc:
             self.errorOccurred.emit(f"cannot start: {exc}")
             return False

@@ -68,6 +68,7 @@ class LivePage(QWidget):
             model=settings.model, device=settings.device, compute_type=settings.compute_type),
             self)
         self.options.word_timestamps.hide()  # live captions always time their words
+        self.options.speakers.hide()  # live speaker labels are not built yet
         self.options.vocabulary.setText(", ".join(settings.hotwords))
         self.record = QCheckBox("Record audio", self)
         self.record.setAccessibleName("Record audio")

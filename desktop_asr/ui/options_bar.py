@@ -9,6 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from desktop_asr.diarization import DiarizationOptions
 from desktop_asr.engines import DecodeOptions, EngineConfig
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import BUNDLED_NAME, ModelEntry, ModelManager
@@ -64,6 +65,10 @@ class OptionsBar(QWidget):
         self.word_timestamps = QCheckBox("Word timestamps", self)
         self.word_timestamps.setAccessibleName("Word timestamps")
         self.word_timestamps.setToolTip("Time every word (kept in JSON exports)")
+        self.speakers = QCheckBox("Speakers", self)
+        self.speakers.setAccessibleName("Label speakers")
+        self.speakers.setToolTip("Tell who spoke when (speaker diarization; the first file "
+                                 "loads the speaker model)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -80,6 +85,7 @@ class OptionsBar(QWidget):
         layout.addWidget(self.vocabulary, 1)
         layout.addSpacing(8)
         layout.addWidget(self.word_timestamps)
+        layout.addWidget(self.speakers)
         self.model.currentIndexChanged.connect(self._on_model_changed)
         self.reload_models()
 
@@ -129,8 +135,14 @@ class OptionsBar(QWidget):
     def decode_options(self) -> DecodeOptions:
         """How to decode the next job."""
         return DecodeOptions(language=self.language.currentData(),
-                             word_timestamps=self.word_timestamps.isChecked(),
+                             # speaker changes are found word by word
+                             word_timestamps=(self.word_timestamps.isChecked()
+                                              or self.speakers.isChecked()),
                              hotwords=parse_hotwords(self.vocabulary.text()))
+
+    def diarization_options(self) -> DiarizationOptions | None:
+        """Speaker labelling for the next job, or None when it is off."""
+        return DiarizationOptions() if self.speakers.isChecked() else None
 
     def _on_model_changed(self, *_args: object) -> None:
         model = str(self.model.currentData() or "")

@@ -10,6 +10,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_asr.audio import probe_audio
 from desktop_asr.batch import FileResult, transcribe_files
+from desktop_asr.diarization import check_backend
 from desktop_asr.engines import Cancelled, Engine, EngineConfig, create_engine
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import ModelManager
@@ -63,6 +64,8 @@ class TranscribeWorker(QObject):
         results: list[FileResult] = []
         error: str | None = None
         try:
+            if job.diarization is not None:
+                check_backend()  # a missing extra is one clear error, before any work
             engine = self._ensure_engine(job)
             language = job.options.language
             if language is not None and language not in engine.capabilities.languages:
@@ -75,7 +78,8 @@ class TranscribeWorker(QObject):
                     engine, job.files, out_dir=None, formats=(), options=job.options,
                     on_start=lambda p, s: self.fileStarted.emit(FileStarted(p, s)),
                     on_progress=lambda p, d, t: self.fileProgress.emit(FileProgress(p, d, t)),
-                    on_done=self.fileDone.emit, cancel=job.cancel)
+                    on_done=self.fileDone.emit, cancel=job.cancel,
+                    diarization=job.diarization)
         except Cancelled:
             pass
         except DesktopAsrError as exc:
