@@ -98,3 +98,50 @@ def test_agreement_of_three_is_stricter() -> None:
     s.update(hyp("a b"))
     assert s.update(hyp("a b c")).committed == ()
     assert texts(s.update(hyp("a b c d")).committed) == ["a", "b"]
+
+
+def test_a_hypothesis_with_garbled_times_neither_commits_nor_moves_words() -> None:
+    """A re-decode that squeezes the utterance into the wrong seconds (seen live after the
+    decoder skipped a sentence) must not force-commit words at those times."""
+    s = Stabiliser(agreement=2, force_after=1.5)
+    s.update(hyp("our team will review the budget", start=8.0), 8.0, 10.5)
+    s.update(hyp("our team will review the budget numbers", start=8.0), 8.0, 11.0)
+    committed_end = s.committed_end
+    assert committed_end > 9.5
+    squeezed = hyp("our team will review the budget numbers next Tuesday", start=8.0, step=0.1)
+    squeezed = [Word(w.start, w.end, w.text) for w in squeezed[:6]] + [
+        Word(5.0, 5.2, " numbers"), Word(5.2, 5.4, " next"), Word(5.4, 5.6, " Tuesday.")]
+    r = s.update(squeezed, 8.0, 13.0)
+    assert r.committed == ()
+    assert all(w.end >= committed_end - 1.0 for w in s.committed[-1:])
+    # the next sane hypothesis carries on normally
+    r = s.update(hyp("our team will review the budget numbers next Tuesday", start=8.0), 8.0, 13.3)
+    assert texts(s.committed)[:6] == ["our", "team", "will", "review", "the", "budget"]
+    assert "Tuesday" in " ".join(texts(s.committed) + texts(r.tentative))
+    times = [w.start for w in s.committed]
+    assert times == sorted(times)
+
+
+def test_an_empty_final_decode_keeps_the_words_already_shown() -> None:
+    s = Stabiliser()
+    s.update(hyp("the meeting moved to"))
+    r = s.update(hyp("the meeting moved to the small room"))
+    assert texts(r.tentative) == ["the", "small", "room"]
+    f = s.finish([])
+    assert texts(f.committed) == ["the", "small", "room"]
+    assert texts(s.committed) == ["the", "meeting", "moved", "to", "the", "small", "room"]
+
+
+def test_words_reheard_after_a_trim_at_their_end_are_not_repeated() -> None:
+    """The buffer was cut at the end time of "floor." but the sound of "third floor" runs on
+    past it, so the next decode of the buffer starts by hearing them again."""
+    s = Stabiliser()
+    s.update(hyp("on the third floor.", start=10.0))
+    s.update(hyp("on the third floor. The", start=10.0))
+    assert texts(s.committed) == ["on", "the", "third", "floor."]
+    cut = s.committed_end
+    again = hyp("third floor. The quick brown fox", start=cut - 0.1)
+    s.update(again, cut, cut + 3.0)
+    r = s.update(hyp("third floor. The quick brown fox jumps", start=cut - 0.1), cut, cut + 3.4)
+    words = texts(s.committed) + texts(r.tentative)
+    assert words == ["on", "the", "third", "floor.", "The", "quick", "brown", "fox", "jumps"]

@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
 _SENTENCE_END = (".", "?", "!", "。", "？", "！")
+_RETRY_UNPROMPTED = 1.0  # seconds of speech below which an empty decode is believed
 
 
 def streaming_decode_options(**changes: object) -> DecodeOptions:
@@ -160,8 +161,12 @@ class StreamProcessor:
     def _hypothesis(self) -> list[Word]:
         audio = self._audio()
         started = time.perf_counter()
-        segments = self.engine.transcribe(audio, prompt=self._prompt(),
-                                          options=self.options.decode)
+        prompt = self._prompt()
+        segments = self.engine.transcribe(audio, prompt=prompt, options=self.options.decode)
+        if prompt and not segments and audio.size >= _RETRY_UNPROMPTED * SAMPLE_RATE:
+            # Whisper sometimes answers a prompt with nothing, as if the prompt already held
+            # the speech; the VAD says this is speech, so hear it once more without one.
+            segments = self.engine.transcribe(audio, options=self.options.decode)
         spent = time.perf_counter() - started
         self.decode_seconds += spent
         self.decoded_audio_seconds += audio.size / SAMPLE_RATE

@@ -16,6 +16,12 @@ from desktop_asr.types import Word
 
 _NORM = re.compile(r"[^\w']+", re.UNICODE)
 _TRAILING_MARK = re.compile(r"[.,;:!?\u3002\uff0c]$")
+# A hypothesis whose first new word starts this long before the last committed word ended has
+# garbled times (the decoder skipped or squeezed a sentence); its times must not commit words.
+_MAX_TIME_SLIP = 1.0
+# Longest run of words re-heard across a trimmed buffer's edge that is recognised as a repeat.
+_MAX_EDGE_REPEAT = 5
+_EDGE_WINDOW = 0.5  # a re-heard word starts this close to the buffer's first sample
 
 
 def _mismatch(a: str, b: str) -> float:
@@ -48,6 +54,7 @@ class Stabiliser:
         self.force_after = force_after
         self._committed: list[Word] = []
         self._history: list[list[Word]] = []
+        self._rejected = 0
 
     @property
     def committed(self) -> tuple[Word, ...]:
@@ -63,6 +70,7 @@ class Stabiliser:
         """Start a new utterance."""
         self._committed.clear()
         self._history.clear()
+        self._rejected = 0
 
     def _fresh(self, hypothesis: Sequence[Word], buffer_start: float) -> list[Word]:
         """The part of a hypothesis after what is already committed.
@@ -73,7 +81,7 @@ class Stabiliser:
         times from cross-attention can smear one word over its neighbours, and cutting by time
         alone would then drop or repeat words.
         """
-        words = [w for w in hypothesis if word_key(w)]
+        words = self._drop_edge_repeat([w for w in hypothesis if word_key(w)], buffer_start)
         heard = [word_key(w) for w in self._committed if w.end > buffer_start + 0.01]
         if not heard:
             return words
@@ -90,6 +98,26 @@ class Stabiliser:
                   key=lambda j: (abs((words[j - 1].end if j else 0.0) - end), -j))
         return words[cut:]
 
+    def _drop_edge_repeat(self, words: list[Word], buffer_start: float) -> list[Word]:
+        """Drop committed words re-heard at the start of a buffer that was trimmed after them.
+
+        Word end times can fall a little before the end of the sound, so the audio kept after a
+        trim may begin with the tail of the last words cut away ("third floor." again).
+        """
+        if not words or words[0].start > buffer_start + _EDGE_WINDOW:
+            return words
+        cut_away = [word_key(w) for w in self._committed
+                    if buffer_start - 1.5 < w.end <= buffer_start + 0.01][-_MAX_EDGE_REPEAT:]
+        keys = [word_key(w) for w in words]
+        for n in range(min(len(cut_away), len(keys)), 0, -1):
+            if keys[:n] == cut_away[-n:] and (n > 1 or words[0].end <= buffer_start + 0.6):
+                return words[n:]
+        return words
+
+    def _garbled(self, fresh: Sequence[Word]) -> bool:
+        return bool(self._committed and fresh
+                    and fresh[0].start < self.committed_end - _MAX_TIME_SLIP)
+
     def update(self, hypothesis: Sequence[Word], buffer_start: float = 0.0,
                buffer_end: float | None = None) -> StabiliserResult:
         """Feed the newest hypothesis of the buffer [``buffer_start``, ``buffer_end``).
@@ -99,6 +127,12 @@ class Stabiliser:
         back everything after it for long.
         """
         fresh = self._fresh(hypothesis, buffer_start)
+        if self._garbled(fresh) and self._rejected < 2 and self._history:
+            # Skip it (twice at most, so a steady offset cannot stall commits): agreeing with
+            # it would commit words at wrong times, and trimming at those times loses audio.
+            self._rejected += 1
+            return StabiliserResult((), tuple(self._history[-1]))
+        self._rejected = 0
         self._history.append(fresh)
         self._history = self._history[-self.agreement:]
         if len(self._history) < self.agreement:
@@ -124,8 +158,15 @@ class Stabiliser:
         return StabiliserResult(tuple(newly), tuple(fresh[agreed:]))
 
     def finish(self, hypothesis: Sequence[Word], buffer_start: float = 0.0) -> StabiliserResult:
-        """Endpoint: commit the rest of the final hypothesis."""
+        """Endpoint: commit the rest of the final hypothesis.
+
+        When the final decode comes back empty or garbled, the tentative words last shown are
+        committed instead, so words the user saw are not lost at the endpoint.
+        """
         fresh = self._fresh(hypothesis, buffer_start)
+        shown = self._history[-1] if self._history else []
+        if shown and (not fresh or self._garbled(fresh)):
+            fresh = list(shown)
         self._committed.extend(fresh)
         self._history.clear()
         return StabiliserResult(tuple(fresh), ())
