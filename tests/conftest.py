@@ -71,3 +71,12 @@ def spoken(tmp_path_factory: pytest.TempPathFactory):
 def pytest_configure(config: pytest.Config) -> None:
     """Keep Qt headless and model threads predictable in every test process."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def transformers_tiny_en(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled tiny.en converted to a transformers checkpoint, once per test session."""
+    from desktop_asr.models import ModelManager
+
+    models = tmp_path_factory.mktemp("converted-models")
+    return ModelManager(models).transformers_whisper("tiny.en")

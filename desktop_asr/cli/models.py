@@ -1,4 +1,4 @@
-"""``desktop-asr models list|download|import|remove``."""
+"""``desktop-asr models list|download|import|convert|remove``."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from desktop_asr.cli.progress import DownloadBars
-from desktop_asr.errors import ModelError
-from desktop_asr.models import ModelManager
+from desktop_asr.errors import DesktopAsrError, ModelError
+from desktop_asr.models import BUNDLED_NAME, ModelManager
+from desktop_asr.models.convert import (QUANTIZATIONS, convert_ct2_whisper, export_ct2_whisper,
+                                        is_transformers_whisper)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -29,6 +31,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     i.add_argument("--name", default=None, help="name to install it under (default: folder name)")
     i.add_argument("--force", action="store_true", help="replace a model with the same name")
     i.set_defaults(func=_import)
+    c = actions.add_parser(
+        "convert", help="convert a Whisper model between CTranslate2 and transformers",
+        description="Convert a CTranslate2 (faster-whisper) Whisper model into a transformers "
+                    "checkpoint (for the transformers-whisper engine and fine-tuning), or a "
+                    "transformers checkpoint back into CTranslate2 with CTranslate2's own "
+                    "converter. Works offline.")
+    c.add_argument("model", nargs="?", default=BUNDLED_NAME, metavar="NAME|PATH",
+                   help=f"model name or folder (default: bundled {BUNDLED_NAME})")
+    c.add_argument("--to", choices=("transformers", "ctranslate2"), default=None,
+                   help="target format (default: the other format than the source's)")
+    c.add_argument("-o", "--output", type=Path, default=None, metavar="DIR",
+                   help="output folder (default: transformers -> the converted-model cache; "
+                        "ctranslate2 -> installed as NAME-ct2 in the models folder)")
+    c.add_argument("--quantization", default="float16",
+                   help="CTranslate2 weight type when converting to ctranslate2: "
+                        f"{', '.join(QUANTIZATIONS)} or 'none' (default: float16)")
+    c.add_argument("--force", action="store_true", help="replace an existing output folder")
+    c.set_defaults(func=_convert)
     r = actions.add_parser("remove", help="delete an installed model")
     r.add_argument("name")
     r.set_defaults(func=_remove)
@@ -85,3 +105,35 @@ def _remove(args: argparse.Namespace) -> int:
         return _fail(exc)
     print(f"removed {args.name}")
     return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    manager = ModelManager()
+    source = Path(args.model).expanduser()
+    from_transformers = source.is_dir() and is_transformers_whisper(source)
+    target = args.to or ("ctranslate2" if from_transformers else "transformers")
+    quantization = None if str(args.quantization).lower() == "none" else args.quantization
+    try:
+        if target == "ctranslate2":
+            if not from_transformers:
+                raise ModelError(f"{args.model} is not a transformers Whisper folder; give one "
+                                 "to convert to ctranslate2")
+            out = args.output or manager.models_dir / f"{source.resolve().name}-ct2"
+            _refuse_existing(out, args.force)
+            path = export_ct2_whisper(source, out, quantization=quantization)
+        elif from_transformers:
+            raise ModelError(f"{args.model} is already in transformers form")
+        elif args.output is None:
+            path = manager.transformers_whisper(args.model)
+        else:
+            _refuse_existing(args.output, args.force)
+            path = convert_ct2_whisper(manager.resolve(args.model).path, args.output)
+    except (DesktopAsrError, ValueError) as exc:
+        return _fail(exc)
+    print(f"{args.model} in {target} form: {path}")
+    return 0
+
+
+def _refuse_existing(folder: Path, force: bool) -> None:
+    if folder.exists() and any(folder.iterdir()) and not force:
+        raise ModelError(f"{folder} already exists and is not empty; pass --force to replace it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -21,6 +22,8 @@ log = logging.getLogger(__name__)
 
 _META = "desktop-asr-model.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
+# Transformers forms of CTranslate2 models, under the models folder; list() skips dot folders.
+_CONVERTED = ".transformers"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,34 @@ class ModelManager:
                              f"(about {entry.size_mb} MB)")
         return ResolvedModel(name_or_path, self.download(name_or_path, progress=progress),
                              "downloaded")
+
+    def transformers_whisper(self, name_or_path: str = BUNDLED_NAME) -> Path:
+        """The transformers form of a Whisper model: converted once, then served from a cache.
+
+        A folder already in transformers form is returned as is; a CTranslate2 model (by name
+        or folder) is converted into ``<models dir>/.transformers/<name>`` and converted again
+        only when its ``model.bin`` changes.
+        """
+        from desktop_asr.models.convert import (conversion_record, convert_ct2_whisper,
+                                                is_transformers_whisper, source_stamp)
+
+        candidate = Path(name_or_path).expanduser()
+        if candidate.is_dir() and is_transformers_whisper(candidate):
+            return candidate.resolve()
+        resolved = self.resolve(name_or_path)
+        key = resolved.name if resolved.source != "local" else (
+            f"{resolved.name}-{hashlib.sha1(str(resolved.path).encode()).hexdigest()[:8]}")
+        if not _SAFE_NAME.match(key):
+            key = hashlib.sha1(str(resolved.path).encode()).hexdigest()[:16]
+        target = self.models_dir / _CONVERTED / key
+        record = conversion_record(target)
+        fresh = (is_transformers_whisper(target)
+                 and record.get("converted_from") == str(resolved.path)
+                 and all(record.get(k) == v for k, v in source_stamp(resolved.path).items()))
+        if fresh:
+            return target
+        log.info("converting %s to transformers form in %s (once)", resolved.name, target)
+        return convert_ct2_whisper(resolved.path, target)
 
     def download(self, name: str, *, progress: DownloadProgress | None = None,
                  force: bool = False) -> Path:
