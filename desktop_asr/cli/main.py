@@ -13,6 +13,7 @@ from desktop_asr import __version__
 from desktop_asr.cli import app as app_cmd
 from desktop_asr.cli import demo as demo_cmd
 from desktop_asr.cli import devices as devices_cmd
+from desktop_asr.cli import evaluate as evaluate_cmd
 from desktop_asr.cli import live as live_cmd
 from desktop_asr.cli import models as models_cmd
 from desktop_asr.cli import recover as recover_cmd
@@ -54,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     app_cmd.add_parser(sub)
     transcribe_cmd.add_parser(sub)
+    evaluate_cmd.add_parser(sub)
     live_cmd.add_parser(sub)
     devices_cmd.add_parser(sub)
     recover_cmd.add_parser(sub)
