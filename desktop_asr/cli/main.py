@@ -11,6 +11,7 @@ from typing import Sequence
 
 from desktop_asr import __version__
 from desktop_asr.cli import app as app_cmd
+from desktop_asr.cli import dataset as dataset_cmd
 from desktop_asr.cli import demo as demo_cmd
 from desktop_asr.cli import devices as devices_cmd
 from desktop_asr.cli import evaluate as evaluate_cmd
@@ -60,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     devices_cmd.add_parser(sub)
     recover_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
+    dataset_cmd.add_parser(sub)
     demo_cmd.add_parser(sub)
     return parser
 
