@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QVBoxLayout
 from desktop_asr.engines import EngineConfig
 from desktop_asr.settings import Settings, load_settings
 from desktop_asr.ui.error_banner import ErrorBanner
+from desktop_asr.ui.evaluate_page import EvaluatePage
 from desktop_asr.ui.files_page import FilesPage
 from desktop_asr.ui.live_page import LivePage
 from desktop_asr.ui.model_dialog import ModelManagerDialog
@@ -50,6 +51,8 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.files, "Files")
         self.pages.addTab(self.live, "Live captions")
         self.pages.addTab(self.sessions, "Sessions")
+        self.evaluate = EvaluatePage(engine_config, self)
+        self.pages.addTab(self.evaluate, "Evaluate")
         self._resolve_shortcut_clashes()
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -64,7 +67,7 @@ class MainWindow(QMainWindow):
         self.live.runner.started.connect(
             lambda event: self.sessions.panel.set_live_folder(event.folder))
         self.live.busyChanged.connect(self._on_live_busy)
-        for page in (self.files, self.live, self.sessions):
+        for page in (self.files, self.live, self.sessions, self.evaluate):
             page.errorOccurred.connect(self.show_error)
             page.message.connect(self._show_message)
             page.busyChanged.connect(self._on_busy_changed)
@@ -132,6 +135,10 @@ class MainWindow(QMainWindow):
         """Bring the Sessions page to the front."""
         self.pages.setCurrentWidget(self.sessions)
 
+    def show_evaluate(self) -> None:
+        """Bring the Evaluate page to the front."""
+        self.pages.setCurrentWidget(self.evaluate)
+
     @Slot()
     def open_settings(self) -> Settings | None:
         """Edit the settings; saved ones take effect at once (theme, overlay, next session)."""
@@ -182,6 +189,7 @@ class MainWindow(QMainWindow):
         self.files.shutdown()
         self.live.shutdown()
         self.sessions.shutdown()
+        self.evaluate.shutdown()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept drags that carry local files or folders."""
@@ -201,8 +209,9 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Cancel a running job first and close once it has stopped, without blocking."""
-        if self.files.busy or self.live.busy:
+        if self.files.busy or self.live.busy or self.evaluate.busy:
             self._close_when_idle = True
+            self.evaluate.cancel()
             if self.files.busy:
                 self.files.cancel()
             if self.live.busy:
@@ -229,7 +238,8 @@ class MainWindow(QMainWindow):
 
     @Slot(bool)
     def _on_busy_changed(self, busy: bool) -> None:
-        if not busy and self._close_when_idle and not (self.files.busy or self.live.busy):
+        if not busy and self._close_when_idle and not (self.files.busy or self.live.busy
+                                                       or self.evaluate.busy):
             self._close_when_idle = False
             self.close()
 
