@@ -14,6 +14,11 @@ DEFAULT_ENGINE = "faster-whisper"
 _REGISTRY: dict[str, tuple[str, str, str, str]] = {
     "faster-whisper": ("desktop_asr.engines.faster_whisper", "FasterWhisperEngine",
                        "faster_whisper", "core"),
+    "transformers-whisper": ("desktop_asr.engines.transformers_whisper",
+                             "TransformersWhisperEngine", "transformers", "torch"),
+    "wav2vec2": ("desktop_asr.engines.wav2vec2", "Wav2Vec2Engine", "torch", "torch"),
+    "conformer": ("desktop_asr.engines.conformer", "create_conformer_engine", "torchaudio",
+                  "torch"),
 }
 
 

@@ -102,6 +102,7 @@ class _LmState:
     score: float
     context: tuple[str, ...]
     partial: str
+    oov: bool = False  # the partial word already paid the unknown-word penalty
 
 
 class _Scorer:
@@ -113,10 +114,19 @@ class _Scorer:
 
     def word(self, state: _LmState, word: str) -> _LmState:
         score = self.lm.score(state.context, word)
-        if not self.lm.knows(word):
+        if not self.lm.knows(word) and not state.oov:
             score += self.w.unk_offset
         return _LmState(state.score + self.w.alpha * score + self.w.beta,
                         (*state.context, word)[-8:], "")
+
+    def grow(self, state: _LmState, piece: str) -> _LmState:
+        # Penalise a word as soon as it can no longer become a known one; waiting for its end
+        # lets beams of endless unknown "words" crowd out the rest.
+        partial = state.partial + piece
+        if not state.oov and partial.lower() not in self.lm.prefixes:
+            return _LmState(state.score + self.w.alpha * self.w.unk_offset, state.context,
+                            partial, True)
+        return _LmState(state.score, state.context, partial, state.oov)
 
 
 def prefix_beam_search(log_probs: np.ndarray, vocab: CtcVocabulary, lm: ArpaLanguageModel,
@@ -178,7 +188,7 @@ def _extend(scorer: _Scorer, vocab: CtcVocabulary, state: _LmState, token: int,
     if token == delim:
         return scorer.word(state, state.partial) if state.partial else state
     piece = vocab.piece(token)
-    return _LmState(state.score, state.context, state.partial + piece) if piece else state
+    return scorer.grow(state, piece) if piece else state
 
 
 def speech_regions(log_probs: np.ndarray, blank: int, *, min_gap: int, max_len: int

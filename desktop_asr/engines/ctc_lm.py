@@ -70,6 +70,15 @@ class ArpaLanguageModel:
         log.info("loaded %d-gram LM with %d n-grams from %s", order, len(ngrams), path)
         return cls(ngrams, order, str(path))
 
+    @property
+    def prefixes(self) -> frozenset[str]:
+        """Every prefix of every vocabulary word (built on first use)."""
+        cached = getattr(self, "_prefixes", None)
+        if cached is None:
+            cached = frozenset(w[:i] for w in self.vocabulary for i in range(1, len(w) + 1))
+            self._prefixes = cached
+        return cached
+
     def knows(self, word: str) -> bool:
         """True when ``word`` is in the model's vocabulary."""
         return word.lower() in self.vocabulary

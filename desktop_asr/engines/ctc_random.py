@@ -1,0 +1,77 @@
+"""Small randomly initialised CTC checkpoints, saved in the real on-disk formats.
+
+Their weights are random, so their transcripts mean nothing; they exist so the tests and the
+engines benchmark can run the real loading, decoding and alignment code on a machine that
+cannot download pretrained weights. ``blank_bias`` / ``delimiter_bias`` raise those logits so a
+random model emits word-like bursts rather than one endless token soup.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+CHAR_TOKENS = tuple("ETAONISHRDLUMWCFGYPBVK'XJQZ")
+
+
+def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32,
+                          layers: int = 2, seed: int = 0, feat_extract_norm: str = "group",
+                          blank_bias: float = 0.0, delimiter_bias: float = 0.0,
+                          language: str | None = "en") -> Path:
+    """Save a random ``Wav2Vec2ForCTC`` (or ``HubertForCTC``) with processor files in ``dst``."""
+    import torch
+    from transformers import (HubertConfig, HubertForCTC, Wav2Vec2Config, Wav2Vec2CTCTokenizer,
+                              Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor)
+
+    dst = Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    vocab = {"<pad>": 0, "<s>": 1, "</s>": 2, "<unk>": 3, "|": 4}
+    vocab.update({c: 5 + i for i, c in enumerate(CHAR_TOKENS)})
+    (dst / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
+    tokenizer = Wav2Vec2CTCTokenizer(str(dst / "vocab.json"), word_delimiter_token="|")
+    extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
+                                         do_normalize=True, return_attention_mask=False)
+    Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(dst)
+    shape: dict[str, Any] = dict(
+        vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=2, intermediate_size=2 * hidden, conv_dim=(32,) * 7,
+        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, pad_token_id=0,
+        feat_extract_norm=feat_extract_norm, hidden_dropout=0.0, attention_dropout=0.0,
+        activation_dropout=0.0, feat_proj_dropout=0.0, layerdrop=0.0)
+    torch.manual_seed(seed)
+    if kind == "hubert":
+        model: Any = HubertForCTC(HubertConfig(**shape))
+    elif kind == "wav2vec2":
+        model = Wav2Vec2ForCTC(Wav2Vec2Config(**shape))
+    else:
+        raise ValueError(f"kind must be 'wav2vec2' or 'hubert', got {kind!r}")
+    with torch.no_grad():
+        model.lm_head.bias[0] += blank_bias
+        model.lm_head.bias[vocab["|"]] += delimiter_bias
+    model.save_pretrained(dst)
+    if language:
+        (dst / "README.md").write_text(f"---\nlanguage: {language}\nlicense: mit\n---\n"
+                                       "Randomly initialised test model; its output is "
+                                       "meaningless.\n", encoding="utf-8")
+    return dst
+
+
+def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 0.0,
+                               delimiter_bias: float = 0.0, **shape: Any) -> Path:
+    """Save a random :class:`ConformerCTC` (small unless ``shape`` says otherwise) in ``dst``."""
+    import torch
+
+    from desktop_asr.engines.conformer_ctc import (ConformerCTC, ConformerCTCConfig,
+                                                   save_conformer_ctc)
+
+    small: dict[str, Any] = dict(d_model=32, num_heads=2, ffn_dim=64, num_layers=2,
+                                 subsampling_channels=8, depthwise_conv_kernel_size=15,
+                                 dropout=0.0)
+    config = ConformerCTCConfig(**{**small, **shape})
+    torch.manual_seed(seed)
+    model = ConformerCTC(config).eval()
+    with torch.no_grad():
+        model.head.bias[config.blank_id] += blank_bias
+        model.head.bias[config.vocabulary.index(config.word_delimiter)] += delimiter_bias
+    return save_conformer_ctc(model, config, dst)
