@@ -11,6 +11,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from desktop_asr import paths
 from desktop_asr.errors import ModelError
@@ -168,8 +169,13 @@ class ModelManager:
         self._write_meta(target, {"source": "download", "repo": entry.repo})
         return target
 
-    def import_folder(self, src: Path, name: str | None = None, *, force: bool = False) -> Path:
-        """Copy a local CTranslate2 Whisper folder into the models folder under ``name``."""
+    def import_folder(self, src: Path, name: str | None = None, *, force: bool = False,
+                      meta: dict[str, Any] | None = None) -> Path:
+        """Copy a local CTranslate2 Whisper folder into the models folder under ``name``.
+
+        ``meta`` (e.g. a fine-tuned model's base, method and WER metrics) is stored in the
+        model's metadata file; :meth:`model_meta` reads it back.
+        """
         src = Path(src).expanduser()
         _require_model_folder(src)
         name = name or src.name
@@ -192,7 +198,8 @@ class ModelManager:
         if target.exists():
             shutil.rmtree(target)
         os.replace(staging, target)
-        self._write_meta(target, {"source": "import", "imported_from": str(src.resolve())})
+        self._write_meta(target, {"source": "import", "imported_from": str(src.resolve()),
+                                  **(meta or {})})
         return target
 
     def remove(self, name: str) -> None:
@@ -219,7 +226,8 @@ class ModelManager:
                 installed.add(folder.name)
                 meta = self._read_meta(folder)
                 entries.append(ModelEntry(folder.name, "installed", folder, _folder_size(folder),
-                                          meta.get("repo") or meta.get("imported_from") or ""))
+                                          meta.get("description") or meta.get("repo")
+                                          or meta.get("imported_from") or ""))
         for entry in CATALOG:
             if entry.name not in installed and not (entry.name == BUNDLED_NAME and bundled):
                 entries.append(ModelEntry(entry.name, "downloadable", None,
@@ -227,13 +235,18 @@ class ModelManager:
                                           f"{entry.languages}; {entry.description}".rstrip("; ")))
         return entries
 
+    def model_meta(self, name: str) -> dict[str, Any]:
+        """Metadata of an installed model (source, and for fine-tuned ones their metrics)."""
+        folder = self.installed_path(name)
+        return {} if folder is None else self._read_meta(folder)
+
     @staticmethod
-    def _write_meta(folder: Path, meta: dict[str, str]) -> None:
+    def _write_meta(folder: Path, meta: dict[str, Any]) -> None:
         meta = {**meta, "installed_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         (folder / _META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
 
     @staticmethod
-    def _read_meta(folder: Path) -> dict[str, str]:
+    def _read_meta(folder: Path) -> dict[str, Any]:
         try:
             return dict(json.loads((folder / _META).read_text(encoding="utf-8")))
         except (OSError, ValueError):
