@@ -250,3 +250,33 @@ def test_html_is_self_contained_and_markdown_pngs_are_real(run: dict) -> None:
     for name in names:
         with Image.open(out / name) as img:
             assert img.format == "PNG" and img.size[0] >= 600 and img.size[1] >= 250
+
+
+@pytest.mark.slow
+def test_raw_scoring_counts_case_and_punctuation(corpus: dict, tmp_path: Path) -> None:
+    plain = CLIPS[0][1].lower().replace(".", "").replace(",", "")
+    manifest = tmp_path / "raw.jsonl"
+    manifest.write_text(json.dumps({"audio": str(corpus["folder"] / "clip0.wav"),
+                                    "text": plain}) + "\n", encoding="utf-8")
+    rates = {}
+    for flag in ("--raw", None):
+        out = tmp_path / (flag or "normalised").strip("-")
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            code = main(["evaluate", "--manifest", str(manifest), "--out", str(out),
+                         "--device", "cpu", "--threads", "2", "--no-plots", "-q",
+                         *([flag] if flag else [])])
+        assert code == 0
+        (model,) = json.loads((out / "results.json").read_text())["models"]
+        (clip,) = model["clips"]
+        if flag:
+            # Raw: only whitespace is collapsed, so "Please" != "please" and "afternoon." counts.
+            expected = jiwer.wer(" ".join(plain.split()), " ".join(clip["hypothesis"].split()))
+        else:
+            norm = _whisper_norm()
+            expected = jiwer.wer(norm(plain), norm(clip["hypothesis"]))
+        assert model["total"]["wer"] == pytest.approx(expected)
+        assert float(_table_row(stdout.getvalue(), "tiny.en")[2]) == pytest.approx(
+            100 * expected, abs=0.051)
+        rates[flag] = expected
+    assert rates["--raw"] > rates[None]

@@ -10,7 +10,7 @@ Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xvfb=$!
 trap 'kill "$xvfb" 2>/dev/null || true; wait "$xvfb" 2>/dev/null || true' EXIT
 sleep 1
-for script in make_app_files make_app_editor make_dialogs make_sessions; do
+for script in make_app_files make_app_editor make_dialogs make_sessions make_evaluate; do
   echo "== $script"
   DISPLAY=":$n" QT_QPA_PLATFORM=xcb "$PY" "docs/screenshots/$script.py"
 done
