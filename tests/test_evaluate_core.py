@@ -256,3 +256,25 @@ def test_evaluation_and_its_cli_import_no_qt_torch_or_matplotlib() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_cli_pairs_each_model_with_the_engine_given_before_it(tmp_path, capsys) -> None:
+    from desktop_asr.cli.evaluate import model_specs
+    from desktop_asr.cli.main import build_parser, main
+
+    engines = engine_names()
+    other = next((e for e in engines if e != DEFAULT_ENGINE), DEFAULT_ENGINE)
+    args = build_parser().parse_args(["evaluate", "--manifest", "m.jsonl", "--model", "a",
+                                      "--engine", other, "--model", "b",
+                                      "--model", f"{DEFAULT_ENGINE}:c"])
+    specs = model_specs(args.models, args.engine_pending)
+    assert [(s.engine, s.model) for s in specs] == [(DEFAULT_ENGINE, "a"), (other, "b"),
+                                                    (DEFAULT_ENGINE, "c")]
+    manifest = tmp_path / "m.jsonl"
+    manifest.write_text('{"audio": "x.wav", "text": "t"}\n')
+    assert main(["evaluate", "--manifest", str(manifest), "--model", "a", "--engine",
+                 DEFAULT_ENGINE]) == 2
+    assert "not followed by a --model" in capsys.readouterr().err
+    assert main(["evaluate", "--manifest", str(manifest), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{manifest}:1: audio file not found" in err and "nothing to evaluate" in err

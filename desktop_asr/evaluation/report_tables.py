@@ -22,8 +22,9 @@ def header_blocks(result: EvaluationResult) -> list[Block]:
     """Where the numbers come from: manifest, machine, normalisation, decoding, versions."""
     m, o = result.manifest, result.options
     bad = len(m.problems)
-    lines = [f"Manifest: {m.path} — {len(m.entries)} usable entr{'y' if len(m.entries) == 1 else 'ies'}"
-             f"{f', {bad} bad line(s)' if bad else ''}. Run {result.started}, "
+    entries = f"{len(m.entries)} usable entr{'y' if len(m.entries) == 1 else 'ies'}"
+    lines = [f"Manifest: {m.path} — {entries}{f', {bad} bad line(s)' if bad else ''}. "
+             f"Run {result.started}, "
              f"{result.elapsed:.1f} s, on {result.machine}."]
     if o.raw:
         lines.append("Scoring: raw (--raw) — text compared as written; only whitespace is "
