@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QTextDocument
 
 from desktop_asr.engines import EngineConfig
+from desktop_asr.models import bundled_model_path
 from desktop_asr.ui import MainWindow
 
 CONFIG = EngineConfig(device="cpu", compute_type="int8", cpu_threads=2)
@@ -61,6 +62,14 @@ def test_evaluate_page_runs_shows_and_exports_the_report(qtbot, window, spoken,
     assert not page.run_button.isEnabled()  # no manifest yet
     qtbot.keyClicks(page.manifest_edit, str(manifest))
     assert [s.model for s in page.selected_specs()] == ["tiny.en"]  # the bundled model
+    # The same model once more, by its folder: two columns that must agree.
+    folder = str(bundled_model_path())
+    qtbot.keyClicks(page.model_edit, folder)
+    _click(qtbot, page.add_button)
+    assert [s.model for s in page.selected_specs()] == ["tiny.en", folder]
+    window.show_sessions()
+    window.show_evaluate()  # the list is reloaded on show; the ticks stay
+    assert [s.model for s in page.selected_specs()] == ["tiny.en", folder]
     _click(qtbot, page.run_button)
     assert page.busy and page.cancel_button.isEnabled() and not page.run_button.isEnabled()
     qtbot.waitUntil(lambda: not page.busy, timeout=TIMEOUT_MS)
@@ -68,7 +77,8 @@ def test_evaluate_page_runs_shows_and_exports_the_report(qtbot, window, spoken,
     assert page.status.text().startswith("Finished")
 
     result = page.last.result
-    (model,) = result.models
+    model, again = result.models
+    assert [c.hypothesis for c in again.scored] == [c.hypothesis for c in model.scored]
     norm = EnglishTextNormalizer({})
     refs = [norm(c.entry.reference) for c in model.scored]
     hyps = [norm(c.hypothesis) for c in model.scored]

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
                                QLineEdit, QListWidget, QListWidgetItem, QProgressBar, QSplitter,
                                QTextBrowser, QToolButton, QVBoxLayout, QWidget)
@@ -67,6 +68,7 @@ class EvaluatePage(QWidget):
         self.last: EvaluationDone | None = None
         self._job: EvaluationJob | None = None
         self._started = 0.0
+        self._custom: list[ModelSpec] = []  # added by hand; kept when the list is reloaded
         self._build()
         self.reload_models()
         self._update_actions()
@@ -157,8 +159,9 @@ class EvaluatePage(QWidget):
 
     # -- models ----------------------------------------------------------------------------
     def reload_models(self) -> None:
-        """List the bundled and installed (also fine-tuned) models; the bundled one is ticked."""
-        keep = {spec for spec in self._all_specs()}
+        """List the bundled and installed (also fine-tuned) models, keeping the ticks made."""
+        before = {spec: self._find(spec).checkState() == Qt.CheckState.Checked  # type: ignore
+                  for spec in self._all_specs()}
         self.models.clear()
         try:
             entries = [e for e in ModelManager().list() if e.status in ("bundled", "installed")]
@@ -166,11 +169,18 @@ class EvaluatePage(QWidget):
             self.errorOccurred.emit(f"Cannot list models: {exc}")
             entries = []
         for entry in entries:
-            self.add_model(ModelSpec(DEFAULT_ENGINE, entry.name),
-                           checked=entry.status == "bundled", tip=entry.description)
-        for spec in keep:
+            spec = ModelSpec(DEFAULT_ENGINE, entry.name)
+            self.add_model(spec, checked=before.get(spec, not before and entry.status == "bundled"),
+                           tip=entry.description)
+        for spec in self._custom:
             if not self._find(spec):
-                self.add_model(spec, checked=False)
+                self.add_model(spec, checked=before.get(spec, True))
+
+    def showEvent(self, event: QShowEvent) -> None:
+        """List the models afresh when the page comes to the front (a fine-tune may be new)."""
+        super().showEvent(event)
+        if not self.busy:
+            self.reload_models()
 
     def _all_specs(self) -> list[ModelSpec]:
         return [self.models.item(i).data(_SPEC) for i in range(self.models.count())]
@@ -201,10 +211,12 @@ class EvaluatePage(QWidget):
         if not text:
             return
         try:
-            self.add_model(ModelSpec(self.engine_box.currentText(), text))
+            spec = ModelSpec(self.engine_box.currentText(), text)
         except ValueError as exc:
             self.errorOccurred.emit(str(exc))
             return
+        self._custom.append(spec)
+        self.add_model(spec)
         self.model_edit.clear()
 
     @Slot()
@@ -212,7 +224,9 @@ class EvaluatePage(QWidget):
         """Add a model folder picked in a dialog."""
         folder = QFileDialog.getExistingDirectory(self, "Model folder")
         if folder:
-            self.add_model(ModelSpec(self.engine_box.currentText(), folder))
+            spec = ModelSpec(self.engine_box.currentText(), folder)
+            self._custom.append(spec)
+            self.add_model(spec)
 
     def selected_specs(self) -> list[ModelSpec]:
         """The ticked models, in list order."""
