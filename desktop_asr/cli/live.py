@@ -42,7 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                      help="replay a recording as if it were live")
     p.add_argument("--speed", type=float, default=1.0,
                    help="replay speed for --source (default 1 = real time)")
-    p.add_argument("--engine", choices=engine_names(), default=DEFAULT_ENGINE)
+    p.add_argument("--engine", choices=engine_names(), default=DEFAULT_ENGINE,
+                   help=f"speech engine (default: {DEFAULT_ENGINE}); the others need the "
+                        "'torch' extra")
     p.add_argument("-m", "--model", default=BUNDLED_NAME, metavar="NAME|PATH")
     p.add_argument("-l", "--language", default=None, help="spoken language (default: the "
                                                           "model's, or detect)")

@@ -21,6 +21,8 @@ from desktop_asr.export import FORMATS, ExportOptions, export
 from desktop_asr.models import BUNDLED_NAME, ModelManager
 
 DEFAULT_FORMATS = "txt,srt,vtt,json"
+# Engines that run the model manager's CTranslate2 Whisper models (directly or converted).
+_CT2_ENGINES = ("faster-whisper", "transformers-whisper")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +38,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"comma-separated output formats from {','.join(FORMATS)}, or 'all' "
                         f"(default: {DEFAULT_FORMATS})")
     p.add_argument("--engine", choices=engine_names(), default=DEFAULT_ENGINE,
-                   help=f"speech engine (default: {DEFAULT_ENGINE})")
+                   help=f"speech engine (default: {DEFAULT_ENGINE}); transformers-whisper and "
+                        "the others need the 'torch' extra")
     p.add_argument("-m", "--model", default=BUNDLED_NAME, metavar="NAME|PATH",
                    help=f"model name or model folder (default: bundled {BUNDLED_NAME})")
     p.add_argument("--no-download", action="store_true",
@@ -164,14 +167,36 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) -> Engine:
-    """Resolve the model (downloading with progress bars if allowed) and load the engine."""
+    """Resolve the model (downloading with progress bars if allowed) and load the engine.
 
+    The Whisper engines share the model manager's CTranslate2 models (transformers-whisper
+    converts one once); the other engines resolve their own checkpoints.
+    """
+    if name not in _CT2_ENGINES or (name == "transformers-whisper"
+                                    and not _ct2_model_name_or_folder(config.model)):
+        return create_engine(name, config)
     bars = DownloadBars(disable=not show)
     try:
         resolved = ModelManager().resolve(config.model, download=download, progress=bars)
     finally:
         bars.close()
-    return create_engine(name, replace(config, model=str(resolved.path)))
+    # a model known by name keeps its name, which names its converted copy too
+    model = resolved.name if (name == "transformers-whisper" and resolved.source != "local"
+                              ) else str(resolved.path)
+    return create_engine(name, replace(config, model=model))
+
+
+def _ct2_model_name_or_folder(model: str) -> bool:
+    """Whether ``model`` is a catalogue/installed name or a CTranslate2 folder (not a transformers
+    folder or hub id, which the transformers-whisper engine loads itself)."""
+    from desktop_asr.models import CATALOG
+    from desktop_asr.models.convert import is_ct2_whisper
+
+    path = Path(model).expanduser()
+    if path.is_dir():
+        return is_ct2_whisper(path)
+    return any(entry.name == model for entry in CATALOG) or ModelManager().installed_path(
+        model) is not None
 
 
 def _transcribe_all(engine: Engine, inputs: list[Path], out_dir: Path, formats: list[str],

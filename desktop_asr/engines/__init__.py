@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import importlib.util
 
 from desktop_asr.engines.base import (Cancelled, DecodeOptions, Engine, EngineCapabilities,
                                       EngineConfig, EngineInfo, ProgressCallback)
@@ -27,12 +28,59 @@ def engine_names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
-def create_engine(name: str = DEFAULT_ENGINE, config: EngineConfig | None = None) -> Engine:
-    """Load the named engine with ``config``; heavy libraries are imported only here."""
+def _entry(name: str) -> tuple[str, str, str, str]:
     try:
-        module_name, class_name, needs, extra = _REGISTRY[name]
+        return _REGISTRY[name]
     except KeyError:
         raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(_REGISTRY)}") from None
+
+
+def engine_extra(name: str) -> str:
+    """The desktop-asr extra that installs what the named engine needs."""
+    return _entry(name)[3]
+
+
+def engine_available(name: str) -> bool:
+    """Whether the package the engine needs is installed (found without importing it)."""
+    try:
+        return importlib.util.find_spec(_entry(name)[2]) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def available_engines() -> tuple[str, ...]:
+    """Registered engines whose backend is installed, in registry order."""
+    return tuple(name for name in _REGISTRY if engine_available(name))
+
+
+# An engine module may define, beside its class:
+#   CAPABILITIES: EngineCapabilities  -- what it can do before a model is loaded (the loaded
+#                                        engine's own .capabilities are authoritative);
+#   default_model() -> str            -- a checkpoint that exists on this machine, for
+#                                        benchmarks and the app's first choice.
+# Reading them imports the engine module only: heavy libraries load when the engine is created.
+def engine_capabilities(name: str) -> EngineCapabilities:
+    """What the named engine can do, before loading any model (defaults where not declared)."""
+    declared = getattr(importlib.import_module(_entry(name)[0]), "CAPABILITIES", None)
+    return declared if isinstance(declared, EngineCapabilities) else EngineCapabilities()
+
+
+def engine_default_model(name: str) -> str | None:
+    """The engine's own default checkpoint, or None when it needs one to be named."""
+    hook = getattr(importlib.import_module(_entry(name)[0]), "default_model", None)
+    if callable(hook):
+        return str(hook())
+    return EngineConfig().model if name == DEFAULT_ENGINE else None
+
+
+def supports_live(capabilities: EngineCapabilities) -> bool:
+    """Whether live captions can run on an engine: they are built from timed words."""
+    return capabilities.streaming_native or capabilities.word_timestamps
+
+
+def create_engine(name: str = DEFAULT_ENGINE, config: EngineConfig | None = None) -> Engine:
+    """Load the named engine with ``config``; heavy libraries are imported only here."""
+    module_name, class_name, needs, extra = _entry(name)
     try:
         importlib.import_module(needs)
     except ImportError as exc:
@@ -43,4 +91,6 @@ def create_engine(name: str = DEFAULT_ENGINE, config: EngineConfig | None = None
 
 
 __all__ = ["Cancelled", "DecodeOptions", "Engine", "EngineCapabilities", "EngineConfig",
-           "EngineInfo", "ProgressCallback", "DEFAULT_ENGINE", "create_engine", "engine_names"]
+           "EngineInfo", "ProgressCallback", "DEFAULT_ENGINE", "available_engines",
+           "create_engine", "engine_available", "engine_capabilities", "engine_default_model",
+           "engine_extra", "engine_names", "supports_live"]
