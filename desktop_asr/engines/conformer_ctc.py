@@ -148,10 +148,12 @@ class ConformerCTC(nn.Module):
     def features(self, waveforms: torch.Tensor) -> torch.Tensor:
         """Log-mel features ``(batch, frames, n_mels)`` of ``(batch, samples)`` audio."""
         c = self.config
+        # Always float32: the STFT and log are unstable in half precision, and a model moved
+        # to float16 has float16 buffers.
         spec = torch.stft(waveforms.float(), c.n_fft, hop_length=c.hop_length,
-                          win_length=c.win_length, window=self.window, center=True,
+                          win_length=c.win_length, window=self.window.float(), center=True,
                           pad_mode="reflect", return_complex=True).abs().pow(2)
-        mel = torch.matmul(spec.transpose(1, 2), self.fbank)
+        mel = torch.matmul(spec.transpose(1, 2), self.fbank.float())
         return torch.log(mel + c.log_offset)
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:

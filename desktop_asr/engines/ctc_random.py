@@ -18,8 +18,12 @@ CHAR_TOKENS = tuple("ETAONISHRDLUMWCFGYPBVK'XJQZ")
 def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32,
                           layers: int = 2, seed: int = 0, feat_extract_norm: str = "group",
                           blank_bias: float = 0.0, delimiter_bias: float = 0.0,
-                          language: str | None = "en") -> Path:
-    """Save a random ``Wav2Vec2ForCTC`` (or ``HubertForCTC``) with processor files in ``dst``."""
+                          language: str | None = "en", size: str = "tiny") -> Path:
+    """Save a random ``Wav2Vec2ForCTC`` (or ``HubertForCTC``) with processor files in ``dst``.
+
+    ``size="tiny"`` uses ``hidden``/``layers``; ``size="base"`` the wav2vec2-base shape (95 M
+    parameters), so speed and memory match the real model even though the weights do not.
+    """
     import torch
     from transformers import (HubertConfig, HubertForCTC, Wav2Vec2Config, Wav2Vec2CTCTokenizer,
                               Wav2Vec2FeatureExtractor, Wav2Vec2ForCTC, Wav2Vec2Processor)
@@ -33,10 +37,16 @@ def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32
     extractor = Wav2Vec2FeatureExtractor(feature_size=1, sampling_rate=16000, padding_value=0.0,
                                          do_normalize=True, return_attention_mask=False)
     Wav2Vec2Processor(feature_extractor=extractor, tokenizer=tokenizer).save_pretrained(dst)
+    if size == "base":  # the shape of facebook/wav2vec2-base-960h, for speed measurements
+        hidden, layers, heads, ffn, conv, pos, groups = 768, 12, 12, 3072, 512, 128, 16
+    elif size == "tiny":
+        heads, ffn, conv, pos, groups = 2, 2 * hidden, 32, 16, 2
+    else:
+        raise ValueError(f"size must be 'tiny' or 'base', got {size!r}")
     shape: dict[str, Any] = dict(
         vocab_size=len(vocab), hidden_size=hidden, num_hidden_layers=layers,
-        num_attention_heads=2, intermediate_size=2 * hidden, conv_dim=(32,) * 7,
-        num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=2, pad_token_id=0,
+        num_attention_heads=heads, intermediate_size=ffn, conv_dim=(conv,) * 7,
+        num_conv_pos_embeddings=pos, num_conv_pos_embedding_groups=groups, pad_token_id=0,
         feat_extract_norm=feat_extract_norm, hidden_dropout=0.0, attention_dropout=0.0,
         activation_dropout=0.0, feat_proj_dropout=0.0, layerdrop=0.0)
     torch.manual_seed(seed)
@@ -58,8 +68,13 @@ def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32
 
 
 def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 0.0,
-                               delimiter_bias: float = 0.0, **shape: Any) -> Path:
-    """Save a random :class:`ConformerCTC` (small unless ``shape`` says otherwise) in ``dst``."""
+                               delimiter_bias: float = 0.0, size: str = "tiny",
+                               **shape: Any) -> Path:
+    """Save a random :class:`ConformerCTC` in ``dst``.
+
+    ``size="tiny"`` is a toy network for tests; ``size="default"`` keeps
+    :class:`ConformerCTCConfig`'s own shape (the one the training module starts from).
+    """
     import torch
 
     from desktop_asr.engines.conformer_ctc import (ConformerCTC, ConformerCTCConfig,
@@ -68,7 +83,9 @@ def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 
     small: dict[str, Any] = dict(d_model=32, num_heads=2, ffn_dim=64, num_layers=2,
                                  subsampling_channels=8, depthwise_conv_kernel_size=15,
                                  dropout=0.0)
-    config = ConformerCTCConfig(**{**small, **shape})
+    if size not in ("tiny", "default"):
+        raise ValueError(f"size must be 'tiny' or 'default', got {size!r}")
+    config = ConformerCTCConfig(**{**(small if size == "tiny" else {}), **shape})
     torch.manual_seed(seed)
     model = ConformerCTC(config).eval()
     with torch.no_grad():

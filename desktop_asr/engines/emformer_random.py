@@ -24,6 +24,12 @@ SMALL_FACTORY: dict[str, Any] = dict(
     transformer_tanh_on_mem=True, symbol_embedding_dim=32, num_lstm_layers=1,
     lstm_layer_norm=True, lstm_layer_norm_epsilon=1e-3, lstm_dropout=0.0)
 
+# torchaudio's emformer_rnnt_base shape (the LibriSpeech model), for speed measurements.
+BASE_FACTORY: dict[str, Any] = dict(
+    SMALL_FACTORY, encoding_dim=1024, time_reduction_input_dim=128, transformer_num_heads=8,
+    transformer_ffn_dim=2048, transformer_num_layers=20, symbol_embedding_dim=512,
+    num_lstm_layers=3)
+
 
 def build_random_emformer(dst: Path, sentences: list[str], *, vocab_size: int = 48,
                           seed: int = 0, factory: dict[str, Any] | None = None) -> Path:
@@ -41,6 +47,8 @@ def build_random_emformer(dst: Path, sentences: list[str], *, vocab_size: int = 
                                    minloglevel=2)
     (dst / "spm.model").write_bytes(buf.getvalue())
     pieces = spm.SentencePieceProcessor(model_proto=buf.getvalue()).get_piece_size()
+    # The symbol count follows the sentencepiece model: a random decoder must never emit an id
+    # the tokenizer cannot spell (with the base shape the joiner is therefore smaller).
     kwargs = {**SMALL_FACTORY, **(factory or {}), "num_symbols": pieces + 1}
     torch.manual_seed(seed)
     model = emformer_rnnt_model(**kwargs)
