@@ -161,3 +161,18 @@ def test_conformer_engine_picks_the_kind_from_the_folder(tmp_path: Path) -> None
         create_engine("conformer", EngineConfig(model=str(tmp_path / "other"), **CPU))
     with pytest.raises(ModelError, match="emformer_rnnt_base_librispeech.pt"):
         create_engine("conformer", EngineConfig(**CPU))  # default: the LibriSpeech Emformer
+
+
+def test_installed_checkpoint_is_the_default_and_loads_by_name(checkpoint: Path) -> None:
+    import shutil
+
+    from desktop_asr.engines import engine_capabilities, engine_default_model
+    from desktop_asr.paths import models_dir
+
+    assert engine_default_model("conformer") == "EMFORMER_RNNT_BASE_LIBRISPEECH"
+    caps = engine_capabilities("conformer")
+    assert caps.word_timestamps and not caps.hotwords and not caps.translate
+    shutil.copytree(checkpoint, models_dir() / "my-conformer")
+    assert engine_default_model("conformer") == str(models_dir() / "my-conformer")
+    engine = create_engine("conformer", EngineConfig(model="my-conformer", **CPU))
+    assert engine.info.model_path == str(models_dir() / "my-conformer")

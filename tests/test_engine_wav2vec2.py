@@ -261,3 +261,16 @@ def test_missing_weights_and_bad_models_give_one_clear_message(tmp_path: Path) -
     (broken / "config.json").write_text('{"model_type": "wav2vec2"}')
     with pytest.raises(ModelError, match="cannot load a CTC model from"):
         create_engine("wav2vec2", EngineConfig(model=str(broken), **CPU))
+
+
+def test_installed_model_is_the_default_and_loads_by_name(checkpoints) -> None:
+    import shutil
+
+    from desktop_asr.engines import engine_default_model
+    from desktop_asr.paths import models_dir
+
+    assert engine_default_model("wav2vec2") == "WAV2VEC2_ASR_BASE_960H"
+    shutil.copytree(checkpoints["hubert"], models_dir() / "my-hubert")
+    assert engine_default_model("wav2vec2") == str(models_dir() / "my-hubert")
+    engine = create_engine("wav2vec2", EngineConfig(model="my-hubert", **CPU))
+    assert engine.capabilities.languages == ("de",)

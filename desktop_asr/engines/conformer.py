@@ -9,6 +9,7 @@ right kind: a folder whose ``config.json`` says ``conformer-ctc`` (see
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,38 @@ from desktop_asr.errors import MissingExtraError, ModelError
 
 log = logging.getLogger(__name__)
 
+# Before a model is loaded (the registry reads this): what both kinds share. A loaded Emformer
+# RNN-T reports streaming_native=True itself.
+CAPABILITIES = EngineCapabilities(streaming_native=False, word_timestamps=True,
+                                  languages=("en",), translate=False, hotwords=False,
+                                  needs_gpu=False)
+
+
+def default_model() -> str:
+    """A Conformer-CTC checkpoint in the models folder (e.g. a fine-tuned one), else the Emformer.
+
+    The Emformer bundle name is returned even when its files are missing, so loading it gives
+    the message that says what to download.
+    """
+    from desktop_asr.engines.emformer import DEFAULT_BUNDLE
+    from desktop_asr.paths import models_dir
+
+    root = models_dir()
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        if _is_conformer_ctc(folder):
+            return str(folder)
+    return DEFAULT_BUNDLE
+
+
+def _is_conformer_ctc(folder: Path) -> bool:
+    # Same test as conformer_ctc.is_conformer_ctc_folder, without importing torch (that module
+    # defines the network), so listing engines stays light.
+    try:
+        data = json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and data.get("model_type") == "conformer-ctc"
+
 
 def create_conformer_engine(config: EngineConfig | None = None, **kwargs: Any) -> Engine:
     """Load whichever Conformer-family model ``config.model`` names."""
@@ -31,7 +64,6 @@ def create_conformer_engine(config: EngineConfig | None = None, **kwargs: Any) -
         import torchaudio  # noqa: F401
     except ImportError as exc:
         raise MissingExtraError("the conformer engine", "torchaudio", "torch") from exc
-    from desktop_asr.engines.conformer_ctc import is_conformer_ctc_folder
     from desktop_asr.engines.emformer import EmformerEngine, is_emformer_folder
     from desktop_asr.paths import models_dir
 
@@ -40,7 +72,7 @@ def create_conformer_engine(config: EngineConfig | None = None, **kwargs: Any) -
     if not folder.is_dir() and "/" not in config.model and (models_dir() / config.model).is_dir():
         folder = models_dir() / config.model
     if folder.is_dir():
-        if is_conformer_ctc_folder(folder):
+        if _is_conformer_ctc(folder):
             return ConformerCtcEngine(config, folder=folder, **kwargs)
         if is_emformer_folder(folder):
             return EmformerEngine(config, **kwargs)

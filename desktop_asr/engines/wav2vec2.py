@@ -28,6 +28,35 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "WAV2VEC2_ASR_BASE_960H"
 _TORCHAUDIO_URL = "https://download.pytorch.org/torchaudio/models/"
+_CTC_MODEL_TYPES = ("wav2vec2", "hubert", "wavlm", "data2vec-audio", "wav2vec2-conformer",
+                    "sew", "sew-d", "unispeech", "unispeech-sat")
+
+# Before a model is loaded (the registry reads this); the loaded engine reports its own.
+CAPABILITIES = EngineCapabilities(streaming_native=False, word_timestamps=True,
+                                  languages=("en",), translate=False, hotwords=False,
+                                  needs_gpu=False)
+
+
+def default_model() -> str:
+    """A CTC model on this machine: the first one in the models folder, else the default bundle.
+
+    The bundle name is returned even when its weights are missing, so loading it gives the
+    message that says what to download.
+    """
+    import json
+
+    from desktop_asr.paths import models_dir
+
+    root = models_dir()
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        try:
+            kind = json.loads((folder / "config.json").read_text(encoding="utf-8")
+                              ).get("model_type")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if kind in _CTC_MODEL_TYPES:
+            return str(folder)
+    return DEFAULT_MODEL
 
 
 def receptive_field(kernels: list[int], strides: list[int]) -> int:
