@@ -13,7 +13,9 @@ from tqdm import tqdm
 from desktop_asr.audio import probe_audio
 from desktop_asr.batch import FileResult, expand_inputs, transcribe_files
 from desktop_asr.cli.progress import DownloadBars, bar
-from desktop_asr.diarization import DiarizationOptions, check_backend
+from desktop_asr.cli.speaker_flags import (add_diarizer_flags, check_diarizer,
+                                            diarizer_flags_given, with_diarizer)
+from desktop_asr.diarization import DiarizationOptions
 from desktop_asr.engines import (DEFAULT_ENGINE, DecodeOptions, Engine, EngineConfig,
                                  create_engine, engine_names)
 from desktop_asr.errors import DesktopAsrError
@@ -21,8 +23,6 @@ from desktop_asr.export import FORMATS, ExportOptions, export
 from desktop_asr.models import BUNDLED_NAME, ModelManager
 
 DEFAULT_FORMATS = "txt,srt,vtt,json"
-# Engines that run the model manager's CTranslate2 Whisper models (directly or converted).
-_CT2_ENGINES = ("faster-whisper", "transformers-whisper")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -75,6 +75,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --diarize: at least this many speakers")
     p.add_argument("--max-speakers", type=int, default=None, metavar="B",
                    help="with --diarize: at most this many speakers")
+    add_diarizer_flags(p)
     p.add_argument("--txt-timestamps", action="store_true",
                    help="put [start --> end] before each line of the TXT output")
     p.add_argument("--print", dest="print_captions", action=argparse.BooleanOptionalAction,
@@ -105,6 +106,7 @@ def diarization_options(args: argparse.Namespace) -> DiarizationOptions | None:
     counts = {"--num-speakers": args.num_speakers, "--min-speakers": args.min_speakers,
               "--max-speakers": args.max_speakers}
     given = [flag for flag, value in counts.items() if value is not None]
+    given += diarizer_flags_given(args)
     if not args.diarize:
         if given:
             raise ValueError(f"{', '.join(given)} needs --diarize")
@@ -112,9 +114,9 @@ def diarization_options(args: argparse.Namespace) -> DiarizationOptions | None:
     if args.num_speakers is not None and (args.min_speakers is not None
                                           or args.max_speakers is not None):
         raise ValueError("give either --num-speakers or --min-speakers/--max-speakers, not both")
-    return DiarizationOptions(num_speakers=args.num_speakers,
-                              min_speakers=args.min_speakers or 1,
-                              max_speakers=args.max_speakers)
+    return with_diarizer(DiarizationOptions(num_speakers=args.num_speakers,
+                                            min_speakers=args.min_speakers or 1,
+                                            max_speakers=args.max_speakers), args)
 
 
 def _error(message: str) -> None:
@@ -140,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if diarization is not None:
         try:
-            check_backend()
+            check_diarizer(diarization)
         except DesktopAsrError as exc:
             _error(str(exc))
             return 2
@@ -167,36 +169,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) -> Engine:
-    """Resolve the model (downloading with progress bars if allowed) and load the engine.
-
-    The Whisper engines share the model manager's CTranslate2 models (transformers-whisper
-    converts one once); the other engines resolve their own checkpoints.
-    """
-    if name not in _CT2_ENGINES or (name == "transformers-whisper"
-                                    and not _ct2_model_name_or_folder(config.model)):
-        return create_engine(name, config)
+    """Resolve the model (downloading with progress bars if allowed) and load the engine."""
     bars = DownloadBars(disable=not show)
     try:
-        resolved = ModelManager().resolve(config.model, download=download, progress=bars)
+        model = ModelManager().model_for_engine(name, config.model, download=download,
+                                                progress=bars)
     finally:
         bars.close()
-    # a model known by name keeps its name, which names its converted copy too
-    model = resolved.name if (name == "transformers-whisper" and resolved.source != "local"
-                              ) else str(resolved.path)
     return create_engine(name, replace(config, model=model))
-
-
-def _ct2_model_name_or_folder(model: str) -> bool:
-    """Whether ``model`` is a catalogue/installed name or a CTranslate2 folder (not a transformers
-    folder or hub id, which the transformers-whisper engine loads itself)."""
-    from desktop_asr.models import CATALOG
-    from desktop_asr.models.convert import is_ct2_whisper
-
-    path = Path(model).expanduser()
-    if path.is_dir():
-        return is_ct2_whisper(path)
-    return any(entry.name == model for entry in CATALOG) or ModelManager().installed_path(
-        model) is not None
 
 
 def _transcribe_all(engine: Engine, inputs: list[Path], out_dir: Path, formats: list[str],

@@ -25,6 +25,7 @@ _META = "desktop-asr-model.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 # Transformers forms of CTranslate2 models, under the models folder; list() skips dot folders.
 _CONVERTED = ".transformers"
+_WHISPER_ENGINES = ("faster-whisper", "transformers-whisper")
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,32 @@ class ModelManager:
             return target
         log.info("converting %s to transformers form in %s (once)", resolved.name, target)
         return convert_ct2_whisper(resolved.path, target)
+
+    def model_for_engine(self, engine: str, model: str, *, download: bool = False,
+                         progress: DownloadProgress | None = None) -> str:
+        """The model to hand ``engine``, fetching a CTranslate2 Whisper model it needs first.
+
+        The Whisper engines run this manager's models (transformers-whisper converts one once;
+        a transformers folder or a hub id it loads itself); the other engines resolve their
+        own checkpoints, so their model is passed on untouched.
+        """
+        if engine not in _WHISPER_ENGINES:
+            return model
+        if engine == "transformers-whisper" and not self._names_ct2_model(model):
+            return model
+        resolved = self.resolve(model, download=download, progress=progress)
+        # a model known by name keeps its name, which also names its converted copy
+        if engine == "transformers-whisper" and resolved.source != "local":
+            return resolved.name
+        return str(resolved.path)
+
+    def _names_ct2_model(self, model: str) -> bool:
+        from desktop_asr.models.convert import is_ct2_whisper
+
+        path = Path(model).expanduser()
+        if path.is_dir():
+            return is_ct2_whisper(path)
+        return catalog_entry(model) is not None or self.installed_path(model) is not None
 
     def download(self, name: str, *, progress: DownloadProgress | None = None,
                  force: bool = False) -> Path:

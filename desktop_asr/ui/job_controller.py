@@ -72,6 +72,7 @@ class JobController(QObject):
         try:
             job = TranscriptionJob(tuple(files), self.options.engine_config(),
                                    self.options.decode_options(),
+                                   engine_name=self.options.engine_name(),
                                    diarization=self.options.diarization_options())
         except ValueError as exc:
             self.errorOccurred.emit(f"cannot start: {exc}")

@@ -66,7 +66,7 @@ class LivePage(QWidget):
         self.source = SourcePicker(settings.source, self)
         self.options = OptionsBar(engine_config or EngineConfig(
             model=settings.model, device=settings.device, compute_type=settings.compute_type),
-            self)
+            self, live=True)
         self.options.word_timestamps.hide()  # live captions always time their words
         self.options.speakers.hide()  # live speaker labels are not built yet
         self.options.vocabulary.setText(", ".join(settings.hotwords))
@@ -166,6 +166,7 @@ class LivePage(QWidget):
         """The session the current choices describe."""
         decode = self.options.decode_options()
         return LiveRequest(spec=self.source.spec(), config=self.options.engine_config(),
+                           engine_name=self.options.engine_name(),
                            language=decode.language, hotwords=decode.hotwords,
                            record=self.record.isChecked(), speed=self.source.replay_speed,
                            sessions_dir=self.settings.sessions_path(),

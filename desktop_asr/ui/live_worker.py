@@ -180,7 +180,7 @@ class LiveWorker(QObject):
         config = request.config
         self.engineLoading.emit(EngineLoading(config.model, config.device))
         t0 = time.perf_counter()
-        ModelManager().resolve(config.model, download=True)
+        ModelManager().model_for_engine(request.engine_name, config.model, download=True)
         engine = create_engine(request.engine_name, replace(config))
         self.loads += 1
         self._engine, self._engine_key = engine, key

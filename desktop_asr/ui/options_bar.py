@@ -1,4 +1,4 @@
-"""Model, device, language, custom vocabulary and word-timestamp choices for a job."""
+"""Engine, model, device, language, custom vocabulary and word-timestamp choices for a job."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
 
 from desktop_asr.diarization import DiarizationOptions
-from desktop_asr.engines import DecodeOptions, EngineConfig
+from desktop_asr.engines import (DEFAULT_ENGINE, DecodeOptions, EngineCapabilities, EngineConfig,
+                                 available_engines, engine_capabilities, supports_live)
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import BUNDLED_NAME, ModelEntry, ModelManager
 
@@ -21,11 +22,28 @@ _DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"))
 _COMMON_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "tr", "ar",
                      "hi", "ja", "ko", "zh")
 _STATUS = {"bundled": "bundled", "installed": "installed"}
+_ENGINE_LABELS = {"faster-whisper": "Whisper (faster-whisper)",
+                  "transformers-whisper": "Whisper (transformers)",
+                  "wav2vec2": "wav2vec2 / HuBERT (CTC)", "conformer": "Conformer"}
 
 
 def parse_hotwords(text: str) -> tuple[str, ...]:
     """Split a comma-separated vocabulary into clean words/phrases."""
     return tuple(w.strip() for w in text.split(",") if w.strip())
+
+
+def describe_capabilities(caps: EngineCapabilities) -> str:
+    """What an engine can do, in a few words for the picker."""
+    parts = ["live: streaming" if caps.streaming_native else
+             "live: re-decoding" if supports_live(caps) else "no live mode",
+             "word times" if caps.word_timestamps else "no word times"]
+    if caps.hotwords:
+        parts.append("custom vocabulary")
+    if caps.translate:
+        parts.append("translation")
+    if caps.needs_gpu:
+        parts.append("needs a GPU")
+    return " · ".join(parts)
 
 
 def _english_only(model: str) -> bool:
@@ -42,9 +60,18 @@ def _model_label(entry: ModelEntry) -> str:
 class OptionsBar(QWidget):
     """Turns the user's choices into an EngineConfig and DecodeOptions; holds no other state."""
 
-    def __init__(self, base_config: EngineConfig, parent: QWidget | None = None) -> None:
+    def __init__(self, base_config: EngineConfig, parent: QWidget | None = None, *,
+                 engine: str = DEFAULT_ENGINE, live: bool = False) -> None:
         super().__init__(parent)
         self._base = base_config
+        self._live = live
+        self._capabilities: dict[str, EngineCapabilities] = {}
+        self.engine = QComboBox(self)
+        self.engine.setAccessibleName("Engine")
+        self.engine_capabilities = QLabel("", self)
+        self.engine_capabilities.setObjectName("engineCapabilities")
+        self.engine_capabilities.setAccessibleName("Engine capabilities")
+        self._fill_engines(engine)
         self.model = QComboBox(self)
         self.model.setAccessibleName("Model")
         self.model.setToolTip("Speech model; downloadable models are fetched on first use")
@@ -72,8 +99,8 @@ class OptionsBar(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
-        for caption, widget in (("Model", self.model), ("Device", self.device),
-                                ("Language", self.language)):
+        for caption, widget in (("Engine", self.engine), ("Model", self.model),
+                                ("Device", self.device), ("Language", self.language)):
             label = QLabel(caption, self)
             label.setBuddy(widget)
             layout.addWidget(label)
@@ -86,8 +113,49 @@ class OptionsBar(QWidget):
         layout.addSpacing(8)
         layout.addWidget(self.word_timestamps)
         layout.addWidget(self.speakers)
+        layout.insertWidget(2, self.engine_capabilities)
         self.model.currentIndexChanged.connect(self._on_model_changed)
+        self.engine.currentIndexChanged.connect(self._on_engine_changed)
         self.reload_models()
+        self._on_engine_changed()
+
+    def _fill_engines(self, wanted: str) -> None:
+        """Offer the engines whose backend is installed; in live mode, only those that can."""
+        for name in available_engines():
+            try:
+                caps = engine_capabilities(name)
+            except (ImportError, ValueError) as exc:  # a broken install: leave it out
+                log.warning("engine %s is unavailable: %s", name, exc)
+                continue
+            self._capabilities[name] = caps
+            self.engine.addItem(_ENGINE_LABELS.get(name, name), name)
+            index = self.engine.count() - 1
+            usable = supports_live(caps) or not self._live
+            self.engine.setItemData(index, describe_capabilities(caps) + (
+                "" if usable else " (cannot caption live)"), Qt.ItemDataRole.ToolTipRole)
+            if not usable:
+                self.engine.model().item(index).setEnabled(False)
+        usable_names = [n for n in self._capabilities
+                        if supports_live(self._capabilities[n]) or not self._live]
+        choice = wanted if wanted in usable_names else (usable_names or [DEFAULT_ENGINE])[0]
+        self.engine.setCurrentIndex(max(0, self.engine.findData(choice)))
+
+    def engine_name(self) -> str:
+        """The registered name of the chosen engine."""
+        return str(self.engine.currentData() or DEFAULT_ENGINE)
+
+    def capabilities(self) -> EngineCapabilities:
+        """What the chosen engine can do (before its model is loaded)."""
+        return self._capabilities.get(self.engine_name(), EngineCapabilities())
+
+    def _on_engine_changed(self, *_args: object) -> None:
+        caps = self.capabilities()
+        self.engine_capabilities.setText(describe_capabilities(caps))
+        self.engine.setToolTip("Speech engine: " + describe_capabilities(caps))
+        self.vocabulary.setEnabled(caps.hotwords)
+        self.word_timestamps.setEnabled(caps.word_timestamps)
+        if not caps.word_timestamps:
+            self.word_timestamps.setChecked(False)
 
     def reload_models(self) -> None:
         """Fill the model picker from the model manager, keeping the current choice."""

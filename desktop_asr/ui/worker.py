@@ -105,7 +105,9 @@ class TranscribeWorker(QObject):
             self.modelDownload.emit(ModelDownload(config.model, name, done, total))
 
         t0 = time.perf_counter()
-        ModelManager().resolve(config.model, download=True, progress=on_download)
+        # fetches a Whisper model the engine needs; other engines load their own checkpoints
+        ModelManager().model_for_engine(job.engine_name, config.model, download=True,
+                                        progress=on_download)
         engine = create_engine(job.engine_name, config)
         self.loads += 1
         self._engine, self._engine_key = engine, key
