@@ -16,9 +16,12 @@ from desktop_asr.engines.ctc_lm import ArpaLanguageModel, LmWeights
 from desktop_asr.types import Word
 
 _NEG_INF = float("-inf")
-# Tokens further than this below a frame's best token cannot change the beam's outcome.
-_PRUNE_LOGP = -12.0
+# A token less likely than this in a frame is not tried there (pyctcdecode's token_min_logp);
+# a frame's best token is always tried.
+_TOKEN_MIN_LOGP = -5.0
 _MAX_CANDIDATES = 12
+# Beams this far (natural log) behind the best one are dropped even when the beam is not full.
+_BEAM_PRUNE_LOGP = -10.0
 
 
 @dataclass(frozen=True)
@@ -146,7 +149,7 @@ def prefix_beam_search(log_probs: np.ndarray, vocab: CtcVocabulary, lm: ArpaLang
     states: dict[tuple[int, ...], _LmState] = {(): _LmState(0.0, context[-8:], "")}
     for row in log_probs:
         top = float(row.max())
-        cand = np.flatnonzero(row >= top + _PRUNE_LOGP)
+        cand = np.flatnonzero(row >= min(_TOKEN_MIN_LOGP, top))
         if cand.size > _MAX_CANDIDATES:
             cand = cand[np.argsort(row[cand])[-_MAX_CANDIDATES:]]
         cands = [int(c) for c in cand if c != blank]
@@ -169,9 +172,10 @@ def prefix_beam_search(log_probs: np.ndarray, vocab: CtcVocabulary, lm: ArpaLang
                     eslot[1] = _lae(eslot[1], total + lp)
                 if ext not in states:
                     states[ext] = _extend(scorer, vocab, states[prefix], c, delim)
-        ranked = sorted(nxt.items(), key=lambda kv: _lae(*kv[1]) + states[kv[0]].score,
-                        reverse=True)[:w.beam_width]
-        beams = dict(ranked)
+        scored = sorted(((_lae(*v) + states[p].score, p, v) for p, v in nxt.items()),
+                        key=lambda x: x[0], reverse=True)[:w.beam_width]
+        floor = scored[0][0] + _BEAM_PRUNE_LOGP
+        beams = {p: v for score, p, v in scored if score >= floor}
         states = {p: states[p] for p in beams}
     best, best_score = (), _NEG_INF
     for prefix, (pb, pnb) in beams.items():
