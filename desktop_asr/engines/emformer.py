@@ -235,7 +235,11 @@ class EmformerStream:
         self._state: Any = None
         self._hyps: Any = None
         self._steps = 0
+        # Token -> segment index, for the tokens after the prefix every beam shares ("base");
+        # the shared prefix is moved to _fixed so the keys stay short on hour-long audio.
         self._times: dict[tuple[int, ...], tuple[int, ...]] = {(): ()}
+        self._base = 0
+        self._fixed: tuple[int, ...] = ()
         self._finished = False
 
     def accept(self, samples: np.ndarray) -> None:
@@ -259,11 +263,20 @@ class EmformerStream:
         self._state, self._hyps = self._engine._step(chunk, self._state, self._hyps)
         times: dict[tuple[int, ...], tuple[int, ...]] = {}
         for hyp in self._hyps:
-            toks = tuple(hyp[0])
+            toks = tuple(hyp[0][self._base:])
             k = len(toks)
             while k and toks[:k] not in self._times:
                 k -= 1
-            times[toks] = self._times[toks[:k]] + (self._steps,) * (len(toks) - k)
+            times[toks] = self._times.get(toks[:k], ()) + (self._steps,) * (len(toks) - k)
+        suffixes = list(times)
+        shared = 0
+        limit = min(len(t) for t in suffixes)
+        while shared < limit and all(t[shared] == suffixes[0][shared] for t in suffixes):
+            shared += 1
+        if shared:
+            self._fixed += times[suffixes[0]][:shared]
+            self._base += shared
+            times = {t[shared:]: v[shared:] for t, v in times.items()}
         self._times = times
         self._steps += 1
 
@@ -272,7 +285,8 @@ class EmformerStream:
         if not self._hyps:
             return []
         toks = tuple(self._hyps[0][0])
-        steps = self._times.get(toks, (0,) * len(toks))
+        tail = toks[self._base:]
+        steps = self._fixed + self._times.get(tail, (self._steps,) * len(tail))
         seg_s = self._engine.segment_samples / SAMPLE_RATE
         sp = self._engine._sp
         # toks[0] is the start-of-sequence blank; the rest are real tokens.
