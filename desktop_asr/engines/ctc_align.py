@@ -42,7 +42,8 @@ def forced_align_spans(log_probs: np.ndarray, ids: list[int], blank: int
     return [(int(s.start), int(s.end), float(s.score)) for s in spans]
 
 
-def greedy_spans(log_probs: np.ndarray, blank: int) -> tuple[list[int], list[tuple[int, int, float]]]:
+def greedy_spans(log_probs: np.ndarray, blank: int
+                 ) -> tuple[list[int], list[tuple[int, int, float]]]:
     """Token ids and frame spans of the best path itself (the fallback when alignment fails)."""
     best = np.argmax(log_probs, axis=1)
     ids: list[int] = []
