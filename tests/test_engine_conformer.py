@@ -176,3 +176,26 @@ def test_installed_checkpoint_is_the_default_and_loads_by_name(checkpoint: Path)
     assert engine_default_model("conformer") == str(models_dir() / "my-conformer")
     engine = create_engine("conformer", EngineConfig(model="my-conformer", **CPU))
     assert engine.info.model_path == str(models_dir() / "my-conformer")
+
+
+def test_cli_transcribes_with_a_random_conformer_checkpoint(checkpoint: Path, spoken,
+                                                            tmp_path: Path) -> None:
+    """`desktop-asr transcribe --engine conformer --model FOLDER` writes parseable outputs."""
+    import srt
+
+    from desktop_asr.audio import decode_audio
+    from desktop_asr.cli.main import main
+    from desktop_asr.export import load_json
+
+    wav = spoken("Please send the report before Friday.")
+    out = tmp_path / "out"
+    rc = main(["transcribe", str(wav), "--engine", "conformer", "--model", str(checkpoint),
+               "-o", str(out), "-f", "json,srt", "--word-timestamps", "--threads", "2",
+               "--quiet"])
+    assert rc == 0
+    transcript = load_json((out / f"{wav.stem}.json").read_text(encoding="utf-8"))
+    duration = decode_audio(wav).size / SR
+    assert transcript.words
+    assert all(0 <= w.start <= w.end <= duration for w in transcript.words)
+    subs = list(srt.parse((out / f"{wav.stem}.srt").read_text(encoding="utf-8")))
+    assert " ".join(s.content for s in subs).split() == transcript.text.split()
