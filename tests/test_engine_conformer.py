@@ -37,7 +37,7 @@ def audio() -> np.ndarray:
     return (tone + 0.02 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def test_checkpoint_files_read_by_independent_parsers(checkpoint: Path) -> None:
+def test_random_conformer_checkpoint_read_by_independent_parsers(checkpoint: Path) -> None:
     from safetensors import safe_open
 
     assert sorted(p.name for p in checkpoint.iterdir()) == ["config.json", "model.safetensors"]
@@ -53,8 +53,8 @@ def test_checkpoint_files_read_by_independent_parsers(checkpoint: Path) -> None:
     assert not any(k in keys for k in ("window", "fbank"))  # front end is rebuilt, not saved
 
 
-def test_saved_checkpoint_reloads_to_identical_outputs(checkpoint: Path, tmp_path: Path,
-                                                       audio) -> None:
+def test_random_conformer_checkpoint_reloads_to_identical_outputs(
+        checkpoint: Path, tmp_path: Path, audio) -> None:
     import torch
 
     from desktop_asr.engines.conformer_ctc import load_conformer_ctc, save_conformer_ctc
@@ -85,7 +85,7 @@ def test_saved_checkpoint_reloads_to_identical_outputs(checkpoint: Path, tmp_pat
     torch.testing.assert_close(both[0], first[0], atol=1e-4, rtol=1e-4)
 
 
-def test_training_helpers_encode_text_and_give_ctc_loss_gradients(checkpoint: Path) -> None:
+def test_random_conformer_training_helpers_encode_text_and_give_gradients(checkpoint: Path) -> None:
     import torch
 
     from desktop_asr.engines.conformer_ctc import ConformerCTC, load_conformer_ctc
@@ -103,8 +103,8 @@ def test_training_helpers_encode_text_and_give_ctc_loss_gradients(checkpoint: Pa
     assert torch.isfinite(loss) and model.head.weight.grad.abs().sum() > 0
 
 
-def test_engine_loads_random_conformer_and_times_words_inside_audio(checkpoint: Path,
-                                                                   audio) -> None:
+def test_engine_loads_random_conformer_and_times_words_inside_audio(
+        checkpoint: Path, audio) -> None:
     engine = create_engine("conformer", EngineConfig(model=str(checkpoint), **CPU))
     assert isinstance(engine, Engine)
     assert engine.info.extra == {"kind": "conformer-ctc", "decoder": "greedy", "lm": ""}
@@ -127,8 +127,8 @@ def test_engine_loads_random_conformer_and_times_words_inside_audio(checkpoint: 
     ("shape", "does not match its config.json"),
     ("not-safetensors", "not a readable safetensors file"),
 ])
-def test_broken_checkpoints_give_one_clear_error(checkpoint: Path, tmp_path: Path, damage: str,
-                                                 match: str) -> None:
+def test_broken_random_conformer_checkpoints_give_one_clear_error(
+        checkpoint: Path, tmp_path: Path, damage: str, match: str) -> None:
     import shutil
 
     from desktop_asr.engines.conformer_ctc import load_conformer_ctc
@@ -163,7 +163,7 @@ def test_conformer_engine_picks_the_kind_from_the_folder(tmp_path: Path) -> None
         create_engine("conformer", EngineConfig(**CPU))  # default: the LibriSpeech Emformer
 
 
-def test_installed_checkpoint_is_the_default_and_loads_by_name(checkpoint: Path) -> None:
+def test_random_conformer_installed_is_the_default_and_loads_by_name(checkpoint: Path) -> None:
     import shutil
 
     from desktop_asr.engines import engine_capabilities, engine_default_model
@@ -178,8 +178,8 @@ def test_installed_checkpoint_is_the_default_and_loads_by_name(checkpoint: Path)
     assert engine.info.model_path == str(models_dir() / "my-conformer")
 
 
-def test_cli_transcribes_with_a_random_conformer_checkpoint(checkpoint: Path, spoken,
-                                                            tmp_path: Path) -> None:
+def test_cli_transcribes_with_a_random_conformer_checkpoint(
+        checkpoint: Path, spoken, tmp_path: Path) -> None:
     """`desktop-asr transcribe --engine conformer --model FOLDER` writes parseable outputs."""
     import srt
 

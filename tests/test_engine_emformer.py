@@ -76,8 +76,8 @@ def test_random_emformer_incremental_stream_equals_whole_buffer(engine, audio) -
         stream.accept(audio[:100])
 
 
-def test_librispeech_file_layout_in_a_folder_is_recognised(folder: Path, tmp_path: Path,
-                                                           monkeypatch, audio) -> None:
+def test_random_emformer_in_librispeech_file_layout_is_recognised(
+        folder: Path, tmp_path: Path, monkeypatch, audio) -> None:
     """The three LibriSpeech bundle file names side by side load through the bundle path."""
     import dataclasses
     import shutil

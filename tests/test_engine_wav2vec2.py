@@ -94,8 +94,8 @@ def test_random_hubert_loads_from_its_folder_with_the_cards_language(checkpoints
     check_words(engine.transcribe(audio, options=DecodeOptions(word_timestamps=True)), 2.0)
 
 
-def test_chunked_emissions_equal_unchunked_when_receptive_field_fits(checkpoints, speech
-                                                                     ) -> None:
+def test_random_local_wav2vec2_chunked_emissions_equal_unchunked(
+        checkpoints, speech) -> None:
     cfg = EngineConfig(model=str(checkpoints["local"]), **CPU)
     whole = create_engine("wav2vec2", cfg)
     from desktop_asr.engines.wav2vec2 import Wav2Vec2Engine
@@ -115,8 +115,8 @@ def test_chunked_emissions_equal_unchunked_when_receptive_field_fits(checkpoints
         [t for s in sb for w in s.words for t in (w.start, w.end)])
 
 
-def test_chunked_long_audio_with_global_attention_keeps_every_frame(checkpoints, speech
-                                                                    ) -> None:
+def test_random_wav2vec2_chunked_long_audio_keeps_every_frame(
+        checkpoints, speech) -> None:
     from desktop_asr.engines.wav2vec2 import Wav2Vec2Engine
 
     cfg = EngineConfig(model=str(checkpoints["wav2vec2"]), **CPU)
@@ -135,7 +135,7 @@ def test_chunked_long_audio_with_global_attention_keeps_every_frame(checkpoints,
         engine.transcribe(long, cancel=cancel)
 
 
-def test_growing_live_buffers_through_the_stream_processor(w2v: Engine, speech) -> None:
+def test_random_wav2vec2_growing_live_buffers_through_stream_processor(w2v: Engine, speech) -> None:
     """The live pipeline re-decodes a growing buffer with Whisper-tuned options."""
     from desktop_asr.streaming.processor import StreamOptions, StreamProcessor
     from desktop_asr.vad.base import SpeechAudio, SpeechEnded, SpeechStarted
@@ -158,8 +158,8 @@ def test_growing_live_buffers_through_the_stream_processor(w2v: Engine, speech) 
     assert all(5.0 <= w.start <= w.end <= 5.0 + speech.size / SR + 1e-6 for w in words)
 
 
-def test_lm_in_the_model_folder_switches_to_beam_search(tmp_path: Path, checkpoints, speech
-                                                        ) -> None:
+def test_random_wav2vec2_lm_in_model_folder_switches_to_beam_search(
+        tmp_path: Path, checkpoints, speech) -> None:
     import shutil
 
     folder = tmp_path / "with_lm"
@@ -188,7 +188,7 @@ def test_lm_in_the_model_folder_switches_to_beam_search(tmp_path: Path, checkpoi
     assert in_lm(engine.transcribe(speech, options=opts)) >= 0.8
 
 
-def test_options_a_ctc_model_cannot_honour(w2v: Engine, speech, caplog) -> None:
+def test_random_wav2vec2_options_ctc_cannot_honour(w2v: Engine, speech, caplog) -> None:
     with pytest.raises(ValueError, match="cannot boost hotwords"):
         w2v.transcribe(speech, options=DecodeOptions(hotwords=("Margaret",)))
     with pytest.raises(ValueError, match="only transcribe"):
@@ -217,8 +217,8 @@ def _tiny_bundle(labels: tuple[str, ...]):
                                        _model_type="Wav2Vec2")
 
 
-def test_torchaudio_bundle_path_with_a_random_tiny_bundle(tmp_path: Path, monkeypatch,
-                                                          speech) -> None:
+def test_torchaudio_bundle_path_with_a_random_tiny_bundle(
+        tmp_path: Path, monkeypatch, speech) -> None:
     """The bundle code path (weights found on disk, aux rows dropped) on random weights."""
     import torch
     import torchaudio.pipelines as pipelines
@@ -263,7 +263,7 @@ def test_missing_weights_and_bad_models_give_one_clear_message(tmp_path: Path) -
         create_engine("wav2vec2", EngineConfig(model=str(broken), **CPU))
 
 
-def test_installed_model_is_the_default_and_loads_by_name(checkpoints) -> None:
+def test_random_hubert_installed_is_the_default_and_loads_by_name(checkpoints) -> None:
     import shutil
 
     from desktop_asr.engines import engine_default_model
