@@ -280,3 +280,20 @@ def test_raw_scoring_counts_case_and_punctuation(corpus: dict, tmp_path: Path) -
             100 * expected, abs=0.051)
         rates[flag] = expected
     assert rates["--raw"] > rates[None]
+
+
+@pytest.mark.slow
+def test_a_model_that_cannot_load_is_reported_and_the_next_one_still_runs(corpus: dict,
+                                                                          tmp_path: Path) -> None:
+    manifest = tmp_path / "one.jsonl"
+    manifest.write_text(json.dumps({"audio": str(corpus["folder"] / "clip2.wav"),
+                                    "text": CLIPS[2][1]}) + "\n", encoding="utf-8")
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(["evaluate", "--manifest", str(manifest), "--out", str(tmp_path / "out"),
+                     "--model", str(tmp_path / "no-such-model"), "--model", "tiny.en",
+                     "--device", "cpu", "--threads", "2", "--no-plots", "-q"])
+    assert code == 1
+    assert "cannot load no-such-model" in stderr.getvalue()
+    assert _table_row(stdout.getvalue(), "no-such-model")[1] == "0"
+    assert _table_row(stdout.getvalue(), "tiny.en")[1] == "1"

@@ -112,6 +112,10 @@ def _run_model(spec: ModelSpec, entries: Sequence[ManifestEntry], options: Evalu
             engine = factory(spec, config)
         except (DesktopAsrError, ValueError, OSError) as exc:
             return ModelResult(spec, error=f"cannot load {spec.label}: {exc}"), False
+        except Exception as exc:  # a backend's own error must not lose the other models
+            log.exception("loading %s failed", spec.label)
+            return ModelResult(spec, error=f"cannot load {spec.label}: "
+                                           f"{type(exc).__name__}: {exc}"), False
         load_seconds = time.perf_counter() - started
         try:
             for entry in entries:
