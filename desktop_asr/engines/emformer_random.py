@@ -32,8 +32,13 @@ BASE_FACTORY: dict[str, Any] = dict(
 
 
 def build_random_emformer(dst: Path, sentences: list[str], *, vocab_size: int = 48,
-                          seed: int = 0, factory: dict[str, Any] | None = None) -> Path:
-    """Save a random Emformer RNN-T, its sentencepiece model and feature stats into ``dst``."""
+                          seed: int = 0, factory: dict[str, Any] | None = None,
+                          blank_bias: float = 0.0) -> Path:
+    """Save a random Emformer RNN-T, its sentencepiece model and feature stats into ``dst``.
+
+    ``blank_bias`` raises the joiner's blank logit: an unbiased random RNN-T emits dozens of
+    symbols per frame, which makes its beam search far slower than a trained model's.
+    """
     import sentencepiece as spm
     import torch
     from torchaudio.models import emformer_rnnt_model
@@ -52,6 +57,8 @@ def build_random_emformer(dst: Path, sentences: list[str], *, vocab_size: int = 
     kwargs = {**SMALL_FACTORY, **(factory or {}), "num_symbols": pieces + 1}
     torch.manual_seed(seed)
     model = emformer_rnnt_model(**kwargs)
+    with torch.no_grad():
+        model.joiner.linear.bias[pieces] += blank_bias
     torch.save(model.state_dict(), dst / "emformer_rnnt.pt")
     n_mels = kwargs["input_dim"]
     (dst / "global_stats.json").write_text(
