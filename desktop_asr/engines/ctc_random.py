@@ -18,11 +18,14 @@ CHAR_TOKENS = tuple("ETAONISHRDLUMWCFGYPBVK'XJQZ")
 def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32,
                           layers: int = 2, seed: int = 0, feat_extract_norm: str = "group",
                           blank_bias: float = 0.0, delimiter_bias: float = 0.0,
-                          language: str | None = "en", size: str = "tiny") -> Path:
+                          language: str | None = "en", size: str = "tiny",
+                          logit_scale: float = 1.0) -> Path:
     """Save a random ``Wav2Vec2ForCTC`` (or ``HubertForCTC``) with processor files in ``dst``.
 
     ``size="tiny"`` uses ``hidden``/``layers``; ``size="base"`` the wav2vec2-base shape (95 M
     parameters), so speed and memory match the real model even though the weights do not.
+    ``logit_scale`` sharpens the output distribution towards the peaky emissions of a trained
+    CTC model (what LM beam search speed depends on).
     """
     import torch
     from transformers import (HubertConfig, HubertForCTC, Wav2Vec2Config, Wav2Vec2CTCTokenizer,
@@ -59,6 +62,8 @@ def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32
     with torch.no_grad():
         model.lm_head.bias[0] += blank_bias
         model.lm_head.bias[vocab["|"]] += delimiter_bias
+        model.lm_head.weight *= logit_scale
+        model.lm_head.bias *= logit_scale
     model.save_pretrained(dst)
     if language:
         (dst / "README.md").write_text(f"---\nlanguage: {language}\nlicense: mit\n---\n"
@@ -69,11 +74,12 @@ def build_random_wav2vec2(dst: Path, *, kind: str = "wav2vec2", hidden: int = 32
 
 def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 0.0,
                                delimiter_bias: float = 0.0, size: str = "tiny",
-                               **shape: Any) -> Path:
+                               logit_scale: float = 1.0, **shape: Any) -> Path:
     """Save a random :class:`ConformerCTC` in ``dst``.
 
     ``size="tiny"`` is a toy network for tests; ``size="default"`` keeps
     :class:`ConformerCTCConfig`'s own shape (the one the training module starts from).
+    ``logit_scale`` sharpens the output as in :func:`build_random_wav2vec2`.
     """
     import torch
 
@@ -91,4 +97,6 @@ def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 
     with torch.no_grad():
         model.head.bias[config.blank_id] += blank_bias
         model.head.bias[config.vocabulary.index(config.word_delimiter)] += delimiter_bias
+        model.head.weight *= logit_scale
+        model.head.bias *= logit_scale
     return save_conformer_ctc(model, config, dst)
