@@ -212,6 +212,8 @@ def _finetune(args: argparse.Namespace) -> int:
     stop = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:
+        if stop.is_set():  # asked twice: the job is stuck somewhere; stop now
+            raise KeyboardInterrupt
         log.warning("signal %d: cancelling at the next step", signum)
         stop.set()
 

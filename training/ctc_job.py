@@ -43,8 +43,9 @@ class _Wav2Vec2:
         self.model = transformers.Wav2Vec2ForCTC.from_pretrained(str(path))
         self.processor = transformers.Wav2Vec2Processor.from_pretrained(str(path))
         vocab = self.processor.tokenizer.get_vocab()
-        self.upper = any(k.isupper() for k in vocab) and not any(k.islower() for k in vocab)
-        self.known = {k for k in vocab if len(k) == 1}
+        self.known = {k for k in vocab if len(k) == 1}   # characters, not <pad> and friends
+        self.upper = (any(k.isupper() for k in self.known)
+                      and not any(k.islower() for k in self.known))
         self.blank = self.processor.tokenizer.pad_token_id
 
     def labels(self, text: str) -> list[int]:
@@ -237,6 +238,11 @@ def run_ctc_job(config: TrainConfig, base: BaseModel, dataset: Dataset, split: A
     labels = [adapter.labels(c.text) for c in train]
     keep = [k for k, ids in enumerate(labels) if ids]
     train, labels = [train[k] for k in keep], [labels[k] for k in keep]
+    if not train:
+        from training.job import JobError
+
+        raise JobError(f"none of the transcripts can be written with {base.name}'s "
+                       "vocabulary (its characters are not those of the dataset's language)")
     use_cuda = config.device in ("auto", "cuda") and torch.cuda.is_available()
     accelerator = Accelerator(cpu=not use_cuda, gradient_accumulation_steps=config.grad_accum,
                               mixed_precision="no" if not use_cuda else (

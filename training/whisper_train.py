@@ -214,6 +214,7 @@ def train_whisper(loaded: LoadedWhisper, train: list[Clip], dev: list[Clip],
     reporter.phase("train", f"training {config.method} for {total} step(s)")
     evaluate(0)
     step, epoch, window = 0, 0, []
+    loop_started = time.monotonic()  # the ETA is of the steps alone, not of the encoding
     model.train()
     while step < total and not outcome.stopped_early:
         epoch += 1
@@ -242,7 +243,7 @@ def train_whisper(loaded: LoadedWhisper, train: list[Clip], dev: list[Clip],
             outcome.history.append({"step": step, "loss": loss})
             reporter.emit("step", step=step, total_steps=total, epoch=epoch, loss=loss,
                           lr=scheduler.get_last_lr()[0], elapsed=elapsed,
-                          eta=elapsed / step * (total - step))
+                          eta=(time.monotonic() - loop_started) / step * (total - step))
             if step % eval_every == 0 or step == total:
                 if evaluate(step):
                     outcome.stopped_early = True
