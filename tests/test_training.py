@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -19,55 +18,27 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import test_training_helpers as helpers
 
-from desktop_asr.audio import decode_audio
 from desktop_asr.models import ModelManager
 from training.config import NO_AUGMENT, TrainConfig
-from training.dataset import add_clip, create_dataset
+from training.dataset import create_dataset
 from training.job import split_items
 from training.progress import Reporter
 
 REPO = Path(__file__).resolve().parents[1]
-SENTENCES = ("Deploy Veltrion to the Zorbex cluster tonight.",
-             "Ask Quandrix about the budget.", "The Zorbex dashboard is green again.",
-             "Veltrion needs more memory on Friday.")
 
 
 @pytest.fixture(scope="module")
 def random_whisper(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A one-layer, 64-wide Whisper with random weights and tiny.en's tokenizer and configs."""
-    import torch
-    import transformers
-
-    root = tmp_path_factory.mktemp("random-whisper")
-    real = ModelManager(root / "models").transformers_whisper("tiny.en")
-    config = transformers.WhisperConfig.from_pretrained(real)
-    small = transformers.WhisperConfig(**{
-        **config.to_dict(), "d_model": 64, "encoder_layers": 1, "decoder_layers": 1,
-        "encoder_attention_heads": 2, "decoder_attention_heads": 2, "encoder_ffn_dim": 128,
-        "decoder_ffn_dim": 128})
-    torch.manual_seed(0)
-    model = transformers.WhisperForConditionalGeneration(small)
-    model.generation_config = transformers.GenerationConfig.from_pretrained(real)
-    model.generation_config.alignment_heads = [[0, 0]]
-    out = root / "whisper-random"
-    model.save_pretrained(out)
-    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt",
-                 "preprocessor_config.json"):
-        if (real / name).is_file():
-            shutil.copy(real / name, out / name)
-    return out
+    """The random-weights Whisper of tests/test_training_helpers.py."""
+    return helpers.random_whisper(tmp_path_factory)
 
 
 @pytest.fixture(scope="module")
 def small_dataset(tmp_path_factory: pytest.TempPathFactory, spoken) -> Path:
-    """Eight espeak clips (four sentences, two speeds) with a vocabulary list."""
-    folder = tmp_path_factory.mktemp("data") / "ds"
-    create_dataset(folder, vocabulary=["Veltrion", "Zorbex", "Quandrix"])
-    for k, text in enumerate(SENTENCES * 2):
-        split = "test" if k == 7 else ("dev" if k == 6 else None)
-        add_clip(folder, decode_audio(spoken(text)), text, origin="synth", split=split)
-    return folder
+    """Eight espeak clips (four sentences, two copies) with a vocabulary list."""
+    return helpers.small_dataset(tmp_path_factory.mktemp("data") / "ds", spoken)
 
 
 def _job(args: list[str], env_home: Path | None = None) -> subprocess.Popen:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Slot
@@ -10,7 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import QApplication, QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from desktop_asr.engines import EngineConfig
-from desktop_asr.settings import Settings, load_settings
+from desktop_asr.settings import Settings, load_settings, save_settings
 from desktop_asr.ui.error_banner import ErrorBanner
 from desktop_asr.ui.evaluate_page import EvaluatePage
 from desktop_asr.ui.files_page import FilesPage
@@ -22,6 +23,7 @@ from desktop_asr.ui.sessions_page import SessionsPage
 from desktop_asr.ui.settings_dialog import open_settings
 from desktop_asr.ui.style import STYLE_SHEET
 from desktop_asr.ui.theme import apply_theme
+from desktop_asr.ui.training_page import TrainingPage
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,9 @@ class MainWindow(QMainWindow):
         self.pages.addTab(self.sessions, "Sessions")
         self.evaluate = EvaluatePage(engine_config, self)
         self.pages.addTab(self.evaluate, "Evaluate")
+        self.training = TrainingPage(self)
+        self.pages.addTab(self.training, "Train")
+        self.training.useModelRequested.connect(self.use_model)
         self._resolve_shortcut_clashes()
         central = QWidget(self)
         layout = QVBoxLayout(central)
@@ -67,7 +72,7 @@ class MainWindow(QMainWindow):
         self.live.runner.started.connect(
             lambda event: self.sessions.panel.set_live_folder(event.folder))
         self.live.busyChanged.connect(self._on_live_busy)
-        for page in (self.files, self.live, self.sessions, self.evaluate):
+        for page in (self.files, self.live, self.sessions, self.evaluate, self.training):
             page.errorOccurred.connect(self.show_error)
             page.message.connect(self._show_message)
             page.busyChanged.connect(self._on_busy_changed)
@@ -160,6 +165,23 @@ class MainWindow(QMainWindow):
         self.sessions.panel.set_root(new.sessions_path())
         self._show_message("Settings saved")
 
+    @Slot(str, str)
+    def use_model(self, name: str, engine: str = "faster-whisper") -> None:
+        """Make ``name`` the model of live captions and files, now and from the next start."""
+        try:
+            self.settings = replace(load_settings(), model=name)
+            save_settings(self.settings)
+        except (OSError, ValueError) as exc:
+            self.show_error(f"cannot save the model choice: {exc}")
+        self.live.settings = self.settings
+        for options in (self.live.options, self.files.options):
+            index = options.engine.findData(engine)
+            if index >= 0:
+                options.engine.setCurrentIndex(index)
+            options.reload_models()
+            options.model.setCurrentIndex(max(0, options.model.findData(name)))
+        self._show_message(f"{name} is now the model for live captions and files")
+
     @Slot()
     def open_models(self) -> None:
         """The model manager: list, download, import and remove models."""
@@ -190,6 +212,7 @@ class MainWindow(QMainWindow):
         self.live.shutdown()
         self.sessions.shutdown()
         self.evaluate.shutdown()
+        self.training.shutdown()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         """Accept drags that carry local files or folders."""

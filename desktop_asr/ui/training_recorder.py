@@ -1,0 +1,88 @@
+"""Records one take from an AudioSource on a worker thread; levels and the take as signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from desktop_asr.capture import AudioSource, CaptureError, SourceEnded
+
+log = logging.getLogger(__name__)
+
+MAX_TAKE_S = 30.0
+
+
+class TakeRecorder(QObject):
+    """Start/stop one recording; ``finished`` carries the mono 16 kHz samples."""
+
+    level = Signal(float, float)     # RMS, peak of the last block (linear)
+    finished = Signal(object)        # np.ndarray
+    failed = Signal(str)
+
+    def __init__(self, source_factory: Callable[[], AudioSource],
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.source_factory = source_factory
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def recording(self) -> bool:
+        """True from start() until the take has been handed over."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        """Open the source and record until stop(), its end, or 30 s."""
+        if self.recording:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="take recorder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the take (the samples captured so far are kept)."""
+        self._stop.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker has finished (for shutdown)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return not self.recording
+
+    def _run(self) -> None:
+        parts: list[np.ndarray] = []
+        frames = 0
+        try:
+            source = self.source_factory()
+            source.start()
+        except (CaptureError, OSError, ValueError) as exc:
+            self.failed.emit(f"cannot record: {exc}")
+            return
+        try:
+            while not self._stop.is_set() and frames < MAX_TAKE_S * 16000:
+                try:
+                    chunk = source.read(0.05)
+                except SourceEnded:
+                    break
+                if chunk is None:
+                    continue
+                mono = chunk.samples.mean(axis=1).astype(np.float32)
+                parts.append(mono)
+                frames += mono.size
+                if mono.size:
+                    self.level.emit(float(np.sqrt(np.mean(mono * mono))),
+                                    float(np.max(np.abs(mono))))
+        except CaptureError as exc:  # unplugged mid-take: keep what was captured
+            log.warning("recording stopped: %s", exc)
+            self.failed.emit(str(exc))
+        finally:
+            try:
+                source.stop()
+            except CaptureError as exc:
+                log.debug("stopping the source: %s", exc)
+        self.finished.emit(np.concatenate(parts) if parts else np.zeros(0, np.float32))
