@@ -16,7 +16,8 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from desktop_asr.audio import SAMPLE_RATE, decode_audio
-from desktop_asr.diarization import DiarizationOptions, assign_speakers, diarize
+from desktop_asr.diarization import DiarizationOptions
+from desktop_asr.diarization.label import label_transcript
 from desktop_asr.engines import Cancelled, DecodeOptions, Engine
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.export import FORMATS, ExportOptions, write_export
@@ -160,13 +161,10 @@ def _one_file(engine: Engine, path: Path, target: dict[str, Path], options: Deco
                           elapsed_seconds=time.perf_counter() - started)
     if diarization is not None:
         try:
-            found = diarize(audio, diarization)
+            transcript = label_transcript(transcript, audio, diarization)
         except DesktopAsrError as exc:
             return FileResult(path, transcript=transcript, error=str(exc), audio_seconds=seconds,
                               elapsed_seconds=time.perf_counter() - started)
-        transcript = assign_speakers(transcript, found.turns)
-        transcript = replace(transcript, metadata={**transcript.metadata,
-                                                   "diarization": "resemblyzer-ge2e"})
     del audio
     written: list[Path] = []
     errors: list[str] = []

@@ -69,6 +69,18 @@ class Settings:
     overlay: OverlayStyle = field(default_factory=OverlayStyle)
     shortcuts: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SHORTCUTS),
                                       compare=False, hash=False)
+    # Speakers (diarization): live labels on the Live page, which diarizer files and the
+    # finalise pass use, the pyannote model (a local folder or a hub id, with a hub token for
+    # gated models), the user's own name for the microphone, the live speaker cap, naming from
+    # enrolled voices, and dropping the far side's echo picked up by the microphone.
+    live_speakers: bool = False
+    diarizer: str = "embedded"          # embedded | pyannote
+    pyannote_model: str = ""
+    hf_token: str = field(default="", repr=False)
+    user_name: str = "You"
+    max_speakers: int = 8
+    name_from_voices: bool = True
+    echo_suppression: bool = True
 
     def __post_init__(self) -> None:
         if self.device not in ("auto", "cpu", "cuda"):
@@ -79,6 +91,13 @@ class Settings:
             raise ValueError(f"theme must be system or high-contrast, got {self.theme!r}")
         if not 0.1 <= self.vad_min_silence <= 5.0:
             raise ValueError("the end-of-speech silence must be within 0.1..5 s")
+        if self.diarizer not in ("embedded", "pyannote"):
+            raise ValueError(f"diarizer must be embedded or pyannote, got {self.diarizer!r}")
+        if not 1 <= self.max_speakers <= 20:
+            raise ValueError("the live speaker cap must be within 1..20")
+        if not " ".join(str(self.user_name).split()):
+            raise ValueError("the microphone speaker needs a name")
+        object.__setattr__(self, "user_name", " ".join(str(self.user_name).split()))
         object.__setattr__(self, "hotwords", tuple(self.hotwords))
         object.__setattr__(self, "shortcuts", {**DEFAULT_SHORTCUTS, **dict(self.shortcuts)})
 

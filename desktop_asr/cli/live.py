@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -12,15 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 
 from desktop_asr.capture.base import CaptureError
+from desktop_asr.cli.live_printer import CaptionPrinter
+from desktop_asr.cli.speaker_flags import (add_live_speaker_flags, check_diarizer,
+                                            live_speaker_choices)
 from desktop_asr.cli.transcribe import parse_formats, parse_hotwords
 from desktop_asr.engines import DEFAULT_ENGINE, EngineConfig, engine_names
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import BUNDLED_NAME
 from desktop_asr.streaming import (LiveOptions, LiveSession, PipelineError, PipelineStatus,
-                                   StreamOptions, TranscriptUpdate, streaming_decode_options)
+                                   StreamOptions, streaming_decode_options)
 from desktop_asr.vad.base import VadOptions
-
-_DIM, _RESET, _CLEAR = "\x1b[2m", "\x1b[0m", "\r\x1b[K"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,61 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="print one JSON event per line instead of captions")
     p.add_argument("--duration", type=float, default=None, metavar="SECONDS",
                    help="stop by itself after this many seconds")
+    add_live_speaker_flags(p)
     p.set_defaults(func=run)
-
-
-class _Printer:
-    """Shows captions: committed text normal, tentative dimmed and rewritten in place."""
-
-    def __init__(self, jsonl: bool, tty: bool, channels: int) -> None:
-        self.jsonl, self.tty, self.multi = jsonl, tty, channels > 1
-        self._line: tuple[str, int] | None = None
-        self._committed = ""
-        self._lock = threading.Lock()
-        self.closed = threading.Event()  # the reader went away (e.g. `| head`): stop
-
-    def __call__(self, update: TranscriptUpdate) -> None:
-        if self.closed.is_set():
-            return
-        try:
-            self._show(update)
-        except BrokenPipeError:
-            self.closed.set()
-
-    def _show(self, update: TranscriptUpdate) -> None:
-        with self._lock:
-            if self.jsonl:
-                sys.stdout.write(json.dumps(update.to_json(), ensure_ascii=False) + "\n")
-            elif self.tty:
-                self._tty(update)
-            elif update.kind == "final":
-                tag = f"[{update.channel}] " if self.multi else ""
-                sys.stdout.write(f"[{update.segment.start:7.2f}] {tag}"
-                                 f"{update.segment.text.strip()}\n")
-            sys.stdout.flush()
-
-    def _tty(self, update: TranscriptUpdate) -> None:
-        key = (update.channel, update.utterance)
-        if key != self._line:
-            if self._line is not None:
-                sys.stdout.write(_CLEAR + self._prefix(self._line[0]) + self._committed + "\n")
-            self._line, self._committed = key, ""
-        if update.kind == "final":
-            self._committed += update.segment.text
-            tentative = ""
-        else:
-            tentative = update.segment.text
-        sys.stdout.write(_CLEAR + self._prefix(update.channel) + self._committed
-                         + _DIM + tentative + _RESET)
-
-    def _prefix(self, channel: str) -> str:
-        return f"[{channel}] " if self.multi else ""
-
-    def close(self) -> None:
-        """End the current caption line."""
-        if self.tty and not self.jsonl and self._line is not None:
-            sys.stdout.write(_CLEAR + self._prefix(self._line[0]) + self._committed + "\n")
-            sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,7 +76,11 @@ def run(args: argparse.Namespace) -> int:
         formats = parse_formats(args.format)
         decode = streaming_decode_options(language=args.language, beam_size=args.beam_size,
                                           hotwords=parse_hotwords(args.hotwords))
-        options = LiveOptions(stream=StreamOptions(decode=decode), vad=VadOptions(kind=args.vad))
+        speakers, user_name, echo = live_speaker_choices(args)
+        if speakers is not None:
+            check_diarizer(speakers.diarization)
+        options = LiveOptions(stream=StreamOptions(decode=decode), vad=VadOptions(kind=args.vad),
+                              speakers=speakers, user_name=user_name, echo_suppression=echo)
         config = EngineConfig(model=args.model, device=args.compute_device,
                               cpu_threads=args.threads)
         spec = f"file:{args.file}" if args.file else (args.spec or "mic")
@@ -146,7 +97,9 @@ def run(args: argparse.Namespace) -> int:
     if decode.language is None and not engine.capabilities.multilingual:
         options = replace(options, stream=replace(options.stream, decode=replace(
             decode, language=engine.capabilities.languages[0])))
-    printer = _Printer(args.jsonl, tty, len(source.channel_labels))
+    printer = CaptionPrinter(args.jsonl, tty, user_name=user_name, diarized=tuple(
+        c for c in source.channel_labels if speakers is not None
+        and not (c == "mic" and "system" in source.channel_labels)))
     errors: list[PipelineError] = []
     statuses: list[PipelineStatus] = []
     session = LiveSession(source, engine, options, record=args.record, on_update=printer,
@@ -182,11 +135,18 @@ def run(args: argparse.Namespace) -> int:
         print(f"desktop-asr: error: {exc}", file=sys.stderr)
         return 1
     for err in errors:
-        print(f"desktop-asr: error: {err.message}", file=sys.stderr)
+        kind = "error" if err.fatal else "warning"
+        print(f"desktop-asr: {kind}: {err.message}", file=sys.stderr)
     last = statuses[-1] if statuses else None
     if not args.jsonl:
         lost = (f"; {last.overflows} overflow(s), {last.frames_dropped / 16000:.1f}s of audio "
                 "lost" if last and last.overflows else "")
+        settled = printer.settled
+        if settled is not None:
+            print(f"desktop-asr: speaker labels settled ({settled.backend}, "
+                  f"{settled.seconds:.1f}s): {len(settled.transcript.speakers)} speaker(s)"
+                  + (f", {settled.echo_dropped} echo line(s) dropped" if settled.echo_dropped
+                     else ""), file=sys.stderr)
         print(f"desktop-asr: {session.pipeline.audio_seconds:.1f}s captioned{lost}; "
               f"transcript: {', '.join(str(p) for p in written)}", file=sys.stderr)
-    return 1 if errors else 0
+    return 1 if any(err.fatal for err in errors) else 0

@@ -18,6 +18,7 @@ from desktop_asr.cli import evaluate as evaluate_cmd
 from desktop_asr.cli import live as live_cmd
 from desktop_asr.cli import models as models_cmd
 from desktop_asr.cli import recover as recover_cmd
+from desktop_asr.cli import speakers as speakers_cmd
 from desktop_asr.cli import train as train_cmd
 from desktop_asr.cli import transcribe as transcribe_cmd
 
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     live_cmd.add_parser(sub)
     devices_cmd.add_parser(sub)
     recover_cmd.add_parser(sub)
+    speakers_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     dataset_cmd.add_parser(sub)
     train_cmd.add_parser(sub)

@@ -114,6 +114,35 @@ def embed_windows(audio: np.ndarray, spans: np.ndarray) -> EmbeddedWindows:
     return EmbeddedWindows(spans, vectors)
 
 
+def embed_snippets(snippets: list[np.ndarray]) -> np.ndarray:
+    """L2-normalised GE2E embedding of each snippet, each brought to level on its own.
+
+    Unlike :func:`embed_windows` (one level for the whole recording) the result for a snippet
+    does not depend on what else is embedded with it, which a live stream needs.
+    """
+    torch, resemblyzer = _import_backend()
+    encoder = load_encoder()
+    vectors = np.zeros((len(snippets), EMBEDDING_SIZE), dtype=np.float32)
+    mels = []
+    for piece in snippets:
+        wav = resemblyzer.normalize_volume(np.asarray(piece, dtype=np.float32),
+                                           NORM_TARGET_DBFS, increase_only=True)
+        mel = resemblyzer.wav_to_mel_spectrogram(wav)
+        # The mel frames the span covers, as embed_windows counts them.
+        length = max(1, int(np.rint(piece.size / MEL_HOP)))
+        mels.append(_mel_slice(mel, 0, length))
+    by_length: dict[int, list[int]] = {}
+    for i, mel in enumerate(mels):
+        by_length.setdefault(mel.shape[0], []).append(i)
+    with torch.inference_mode():
+        for idx in by_length.values():
+            for k in range(0, len(idx), BATCH):
+                chunk = idx[k:k + BATCH]
+                out = encoder(torch.from_numpy(np.stack([mels[i] for i in chunk]))).numpy()
+                vectors[chunk] = out
+    return vectors
+
+
 def _mel_slice(mel: np.ndarray, start: int, length: int) -> np.ndarray:
     piece = mel[start:start + length]
     if piece.shape[0] < length:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
+
+BACKENDS = ("auto", "embedded", "pyannote")
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,19 @@ class DiarizationOptions:
     min_speech: float = 0.2
     min_silence: float = 0.25
     pad: float = 0.2
+    # Who diarizes: "embedded" (the resemblyzer GE2E pipeline above), "pyannote" (a
+    # pyannote.audio pipeline: ``pyannote_model`` is a local folder or a hub id, ``hf_token``
+    # unlocks gated hub models) or "auto" (what the app's settings say; embedded by default).
+    backend: str = "auto"
+    pyannote_model: str | None = None
+    hf_token: str | None = field(default=None, repr=False, compare=False)
+    # Name speakers whose voice matches an enrolled voice profile (desktop-asr speakers enroll).
+    name_from_profiles: bool = True
 
     def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise ValueError(f"diarization backend must be one of {', '.join(BACKENDS)}, "
+                             f"got {self.backend!r}")
         if self.num_speakers is not None and self.num_speakers < 1:
             raise ValueError(f"num_speakers must be >= 1, got {self.num_speakers}")
         if self.min_speakers < 1:
@@ -117,12 +131,20 @@ class SpeakerTurn:
 
 @dataclass(frozen=True)
 class DiarizationResult:
-    """Who spoke when: turns in time order and the speaker ids they use (in order of first turn)."""
+    """Who spoke when: turns in time order and the speaker ids they use (in order of first turn).
+
+    ``voices`` holds each speaker's mean GE2E embedding (unit length) where it was computed, for
+    matching enrolled voice profiles; ``names`` the names those matches gave; ``backend`` says
+    which diarizer produced the turns.
+    """
 
     turns: tuple[SpeakerTurn, ...]
     speakers: tuple[str, ...]
     duration: float
     regions: tuple[SpeechRegion, ...] = ()
+    voices: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    names: dict[str, str] = field(default_factory=dict, compare=False)
+    backend: str = "embedded"
 
     def to_rttm(self, file_id: str) -> str:
         """The turns as RTTM ``SPEAKER`` lines."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from desktop_asr.types import Segment
+from desktop_asr.types import Segment, Transcript
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,74 @@ class TranscriptUpdate:
                 "end": self.segment.end, "emitted": round(self.emitted, 3),
                 "channel": self.channel, "utterance": self.utterance, "speaker": self.speaker,
                 "words": [w.to_dict() for w in self.segment.words]}
+
+
+@dataclass(frozen=True)
+class SpeakerUpdate:
+    """The speaker of a committed stretch of speech: the final update of ``channel`` /
+    ``utterance`` whose segment starts at ``start``.
+
+    Live speaker labels come shortly after the words (the voice needs a moment of audio), once
+    per final update, and never change afterwards except through :class:`SpeakersSettled`.
+    ``speaker`` is None when no voice could be told (e.g. too little speech).
+    """
+
+    channel: str
+    utterance: int
+    start: float
+    speaker: str | None
+    emitted: float
+    kind: str = "speaker"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--jsonl`` form."""
+        return {"type": self.kind, "channel": self.channel, "utterance": self.utterance,
+                "start": self.start, "speaker": self.speaker, "emitted": round(self.emitted, 3)}
+
+
+@dataclass(frozen=True)
+class SpeakerNamed:
+    """Speaker ``speaker`` is shown as ``name`` from now on (``source``: "voice" when an
+    enrolled voice matched, "user" when renamed)."""
+
+    speaker: str
+    name: str
+    source: str
+    emitted: float
+    kind: str = "speaker_name"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--jsonl`` form."""
+        return {"type": self.kind, "speaker": self.speaker, "name": self.name,
+                "source": self.source, "emitted": round(self.emitted, 3)}
+
+
+@dataclass(frozen=True)
+class SpeakersSettled:
+    """The finalise pass re-diarized the whole session: ``transcript`` holds every committed
+    word with its final speaker (the text is unchanged; segments may split where the speaker
+    changes). Live ids are kept where the final speakers match them."""
+
+    transcript: Transcript
+    emitted: float
+    seconds: float
+    backend: str
+    echo_dropped: int = 0
+    kind: str = "settled"
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--jsonl`` form: the final segments with their speakers."""
+        return {"type": self.kind, "emitted": round(self.emitted, 3),
+                "seconds": round(self.seconds, 3), "backend": self.backend,
+                "echo_dropped": self.echo_dropped,
+                "speakers": [s.to_dict() for s in self.transcript.speakers],
+                "segments": [{"start": s.start, "end": s.end, "text": s.text.strip(),
+                              "speaker": s.speaker} for s in self.transcript.segments]}
+
+
+# Everything a live session's ``on_update`` callback receives; caption text comes only in
+# TranscriptUpdate, the others carry speakers.
+LiveEvent = TranscriptUpdate | SpeakerUpdate | SpeakerNamed | SpeakersSettled
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,13 @@ from pathlib import Path
 from typing import IO, Any
 
 from desktop_asr.export import write_export
-from desktop_asr.streaming.events import TranscriptUpdate
+from desktop_asr.streaming.events import (
+    LiveEvent,
+    SpeakerNamed,
+    SpeakersSettled,
+    SpeakerUpdate,
+    TranscriptUpdate,
+)
 from desktop_asr.streaming.session import SessionTranscript
 from desktop_asr.types import Segment, Transcript
 
@@ -40,6 +47,7 @@ class Journal:
         self.path = self.folder / JOURNAL_NAME
         self.flush_interval = flush_interval
         self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")
+        self._lock = threading.RLock()
         self._last_sync = time.monotonic()
         self._write({"type": "session", "version": JOURNAL_VERSION,
                      "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -47,39 +55,58 @@ class Journal:
                     sync=True)
 
     def _write(self, record: dict[str, Any], *, sync: bool = False) -> None:
-        if self._file is None:
-            return
-        self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
-        if sync or time.monotonic() - self._last_sync >= self.flush_interval:
-            self.sync()
+        # Speaker names may be given from another thread (a rename in the window).
+        with self._lock:
+            if self._file is None:
+                return
+            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            if sync or time.monotonic() - self._last_sync >= self.flush_interval:
+                self._sync()
 
     def sync(self) -> None:
         """Push everything written so far to the disk."""
+        with self._lock:
+            self._sync()
+
+    def _sync(self) -> None:
         if self._file is None:
             return
         self._file.flush()
         os.fsync(self._file.fileno())
         self._last_sync = time.monotonic()
 
-    def append(self, update: TranscriptUpdate) -> None:
-        """Record a final update (partials are not journaled: they will change)."""
-        if update.kind == "final":
-            self._write({"type": "final", "channel": update.channel,
-                         "utterance": update.utterance, "speaker": update.speaker,
-                         "emitted": update.emitted, "segment": update.segment.to_dict()})
+    def append(self, update: LiveEvent) -> None:
+        """Record a final update or a speaker event (partials are not journaled: they change)."""
+        if isinstance(update, TranscriptUpdate):
+            if update.kind == "final":
+                self._write({"type": "final", "channel": update.channel,
+                             "utterance": update.utterance, "speaker": update.speaker,
+                             "emitted": update.emitted, "segment": update.segment.to_dict()})
+        elif isinstance(update, SpeakerUpdate):
+            self._write({"type": "speaker", "channel": update.channel,
+                         "utterance": update.utterance, "start": update.start,
+                         "speaker": update.speaker})
+        elif isinstance(update, SpeakerNamed):
+            self._write({"type": "speaker_name", "speaker": update.speaker, "name": update.name,
+                         "source": update.source})
+        elif isinstance(update, SpeakersSettled):
+            self._write({"type": "settled", "backend": update.backend,
+                         "transcript": update.transcript.to_dict()}, sync=True)
 
     def release(self) -> None:
         """Close the file without marking the session finished (it is being discarded)."""
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
     def close(self, *, transcript_file: str | None = None) -> None:
         """Mark the session as cleanly finished."""
         self._write({"type": "closed", "transcript": transcript_file}, sync=True)
-        if self._file is not None:
-            self._file.close()
-            self._file = None
+        with self._lock:
+            if self._file is not None:
+                self._file.close()
+                self._file = None
 
 
 def read_journal(path: Path) -> tuple[Transcript, bool]:
@@ -100,13 +127,20 @@ def read_journal(path: Path) -> tuple[Transcript, bool]:
                 session = SessionTranscript(tuple(record.get("channels") or ("mono",)),
                                             model=record.get("model"),
                                             source=record.get("source"))
-            elif kind == "final" and session is not None:
+            elif session is None or kind == "closed":
+                closed = closed or kind == "closed"
+            elif kind == "final":
                 session.apply(TranscriptUpdate(
                     "final", record["channel"], int(record["utterance"]),
                     Segment.from_dict(record["segment"]), float(record.get("emitted", 0.0)),
                     record.get("speaker")))
-            elif kind == "closed":
-                closed = True
+            elif kind == "speaker":
+                session.label(record["channel"], int(record["utterance"]),
+                              float(record["start"]), record.get("speaker"))
+            elif kind == "speaker_name":
+                session.name(str(record["speaker"]), str(record.get("name") or ""))
+            elif kind == "settled":
+                session.settle(Transcript.from_dict(record["transcript"]))
     if session is None:
         raise ValueError(f"{path} is not a desktop-asr session journal")
     transcript = session.transcript()

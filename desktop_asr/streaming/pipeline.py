@@ -16,10 +16,20 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from desktop_asr.capture.base import AudioChunk, AudioSource, CaptureError, SourceEnded
+from desktop_asr.diarization.echo import EchoGate, echo_duplicates
+from desktop_asr.diarization.live import LiveDiarizer, LiveSpeakerOptions, SegmentLabel
 from desktop_asr.engines import Engine
-from desktop_asr.streaming.events import PipelineError, PipelineStatus, TranscriptUpdate
+from desktop_asr.streaming.events import (
+    LiveEvent,
+    PipelineError,
+    PipelineStatus,
+    SpeakerNamed,
+    SpeakersSettled,
+    SpeakerUpdate,
+    TranscriptUpdate,
+)
 from desktop_asr.streaming.processor import StreamOptions, StreamProcessor
-from desktop_asr.streaming.session import SessionTranscript
+from desktop_asr.streaming.session import MIC, SYSTEM, SessionTranscript
 from desktop_asr.vad import VadSegmenter, make_detector
 from desktop_asr.vad.base import VadOptions
 
@@ -39,20 +49,37 @@ class LiveOptions:
     stream: StreamOptions = field(default_factory=StreamOptions)
     vad: VadOptions = field(default_factory=VadOptions)
     status_interval: float = 1.0
+    # Live speaker labels (None: off). With microphone + system audio the microphone is the
+    # user (``user_name``) and only the system audio is diarized.
+    speakers: LiveSpeakerOptions | None = None
+    user_name: str = "You"
+    # With microphone + system audio: mute the far side's echo picked up by the microphone.
+    echo_suppression: bool = True
 
 
 class LivePipeline:
     """Runs a live session on a worker thread; callbacks are called from that thread."""
 
     def __init__(self, source: AudioSource, engine: Engine, options: LiveOptions | None = None,
-                 *, on_update: Callable[[TranscriptUpdate], None] | None = None,
+                 *, on_update: Callable[[LiveEvent], None] | None = None,
                  on_status: Callable[[PipelineStatus], None] | None = None,
                  on_error: Callable[[PipelineError], None] | None = None,
                  on_audio: Callable[[AudioChunk], None] | None = None) -> None:
         self.source = source
         self.engine = engine
         self.options = options or LiveOptions()
-        self.transcript = SessionTranscript(source.channel_labels, model=engine.info.model)
+        labels = tuple(source.channel_labels)
+        both = MIC in labels and SYSTEM in labels
+        diarized = (tuple(c for c in labels if not (both and c == MIC))
+                    if self.options.speakers is not None else ())
+        self.transcript = SessionTranscript(labels, model=engine.info.model, diarized=diarized,
+                                            user_name=self.options.user_name)
+        self.diarizer = LiveDiarizer(labels, diarized, self.options.speakers) if diarized else None
+        self.echo = EchoGate() if both and self.options.echo_suppression else None
+        self._mic_ch = labels.index(MIC) if both else -1
+        self._sys_ch = labels.index(SYSTEM) if both else -1
+        self._finalising = threading.Event()
+        self._speaker_error_shown = False
         self._on_update = on_update
         self._on_status = on_status
         self._on_error = on_error
@@ -77,14 +104,28 @@ class LivePipeline:
     def start(self) -> None:
         """Start capturing and captioning; raises CaptureError if the source cannot start."""
         self.source.start()
+        if self.diarizer is not None:
+            self.diarizer.start()
+        if self._mic_ch >= 0 and self.options.user_name != "You":
+            # Journaled, so a recovered session still knows who "mic" is.
+            self.rename_speaker(MIC, self.options.user_name)
         self._thread = threading.Thread(target=self._run, name="live-pipeline", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float | None = 60.0) -> None:
-        """Stop capture, caption the audio still queued, commit the last words, then return."""
+        """Stop capture, caption the audio still queued, commit the last words, then return.
+
+        With speaker labels this includes the finalise pass, which is never cut short.
+        """
         self._stopping.set()
         self.source.stop()
-        self.wait(timeout)
+        if not self.wait(timeout) and self._finalising.is_set():
+            self.wait()
+
+    def rename_speaker(self, speaker: str, name: str) -> None:
+        """Show ``speaker`` as ``name`` from now on (safe from any thread); journaled."""
+        self.transcript.name(speaker, name)
+        self._send(SpeakerNamed(speaker, " ".join(name.split()), "user", self._clock()))
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the session ended (source finished or stopped); True if it did."""
@@ -110,11 +151,67 @@ class LivePipeline:
 
     def _emit(self, update: TranscriptUpdate) -> None:
         self.transcript.apply(update)
+        if (self.diarizer is not None and update.kind == "final"
+                and update.channel in self.diarizer.diarized and update.segment.text.strip()):
+            seg = update.segment
+            spans = [(w.start, w.end) for w in seg.words] or [(seg.start, seg.end)]
+            self.diarizer.submit(update.channel, update.utterance, seg.start, spans)
+        self._send(update)
+
+    def _send(self, event: LiveEvent) -> None:
         if self._on_update is not None:
             try:
-                self._on_update(update)
+                self._on_update(event)
             except Exception:  # a broken listener must not stop the captions or lose words
                 log.exception("caption listener failed")
+
+    def _deliver_speakers(self) -> None:
+        """Pass on the speaker labels and names the diarizer found (on this thread)."""
+        if self.diarizer is None:
+            return
+        for item in self.diarizer.poll():
+            self._speaker_event(item)
+        if self.diarizer.error and not self._speaker_error_shown:
+            self._speaker_error_shown = True  # captions go on without labels
+            if self._on_error is not None:
+                self._on_error(PipelineError(self.diarizer.error, fatal=False))
+
+    def _speaker_event(self, item: object) -> None:
+        if isinstance(item, SegmentLabel):
+            self.transcript.label(item.channel, item.utterance, item.start, item.speaker)
+            self._send(SpeakerUpdate(item.channel, item.utterance, item.start, item.speaker,
+                                     self._clock()))
+        elif item.speaker not in self.transcript.names:  # a rename is never overridden
+            self.transcript.name(item.speaker, item.name)
+            self._send(SpeakerNamed(item.speaker, item.name, "voice", self._clock()))
+
+    def _settle_speakers(self) -> None:
+        """At the end: the last labels, the finalise pass, echo duplicates out; one event."""
+        if self.diarizer is None and self.echo is None:
+            return
+        self._finalising.set()
+        started = time.perf_counter()
+        finalised = None
+        if self.diarizer is not None:
+            for item in self.diarizer.close():
+                self._speaker_event(item)
+            finalised = self.diarizer.finalise()
+            self._deliver_speakers()
+        drop: set[tuple[str, int]] = set()
+        if self.echo is not None:
+            mic = self.transcript.utterance_segments(MIC)
+            system = [seg for _, seg in self.transcript.utterance_segments(SYSTEM)]
+            drop = {(MIC, mic[i][0]) for i in echo_duplicates([s for _, s in mic], system)}
+        if finalised is None and not drop:
+            return
+        settled = self.transcript.relabel(finalised.turns if finalised else {},
+                                          names=finalised.names if finalised else None,
+                                          drop=drop)
+        log.info("speakers settled in %.2fs (%s); %d echo utterance(s) dropped",
+                 time.perf_counter() - started, finalised.backend if finalised else "no pass",
+                 len(drop))
+        self._send(SpeakersSettled(settled, self._clock(), time.perf_counter() - started,
+                                   finalised.backend if finalised else "none", len(drop)))
 
     def _run(self) -> None:
         last_status = time.monotonic()
@@ -124,6 +221,7 @@ class LivePipeline:
                 if got_any is None:
                     break  # the source ended and is drained
                 self._decode_due()
+                self._deliver_speakers()
                 if time.monotonic() - last_status >= self.options.status_interval:
                     last_status = time.monotonic()
                     self._report_status()
@@ -139,6 +237,10 @@ class LivePipeline:
                 self._on_error(self.error)
         finally:
             self._finish_all()
+            try:
+                self._settle_speakers()
+            except Exception:  # the live labels stand; the words are all there
+                log.exception("settling the speaker labels failed")
             self._report_status()
 
     def _drain(self, timeout: float) -> bool | None:
@@ -162,8 +264,13 @@ class LivePipeline:
         if self._on_audio is not None:
             self._on_audio(chunk)
         self._audio_end = chunk.end
+        if self.diarizer is not None:
+            self.diarizer.feed(chunk.samples)
         for ch, (vad, proc) in enumerate(zip(self._vads, self._processors)):
-            for event in vad.feed(chunk.samples[:, ch]):
+            samples = chunk.samples[:, ch]
+            if self.echo is not None and ch == self._mic_ch:
+                samples = self.echo.process(samples, chunk.samples[:, self._sys_ch])
+            for event in vad.feed(samples):
                 proc.handle(event)
 
     def _decode_due(self) -> None:
@@ -184,8 +291,11 @@ class LivePipeline:
                                      proc.decoded_audio_seconds - audio_before))
 
     def _finish_all(self) -> None:
-        for vad, proc in zip(self._vads, self._processors):
+        for ch, (vad, proc) in enumerate(zip(self._vads, self._processors)):
             try:
+                if self.echo is not None and ch == self._mic_ch:
+                    for event in vad.feed(self.echo.flush()):
+                        proc.handle(event)
                 for event in vad.flush():
                     proc.handle(event)
             except Exception:  # keep committing the other channels

@@ -1,55 +1,204 @@
-"""SessionTranscript: committed live captions gathered into a Transcript, one segment per utterance."""
+"""SessionTranscript: committed live captions gathered into a Transcript.
+
+Each utterance of a channel collects the final updates committed in it; consecutive ones with
+the same speaker form one segment (one segment per utterance unless the speaker changes). On a
+diarized channel each final update gets its speaker once (:meth:`SessionTranscript.label`); the
+finalise pass then relabels every word (:meth:`SessionTranscript.relabel`). Speaker names
+(renames, enrolled voices) apply everywhere, before and after the finalise pass.
+"""
 
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
+from desktop_asr.diarization.assign import speaker_at
+from desktop_asr.diarization.types import SpeakerTurn
 from desktop_asr.streaming.events import TranscriptUpdate
-from desktop_asr.types import Segment, Speaker, Transcript
+from desktop_asr.types import Segment, Speaker, Transcript, Word
 
 # Two channels are the user's microphone and the computer's audio: label them as such.
-_CHANNEL_SPEAKERS = {"mic": Speaker("mic", "You"), "system": Speaker("system", "System audio")}
+MIC, SYSTEM = "mic", "system"
+_CHANNEL_NAMES = {MIC: "You", SYSTEM: "System audio"}
+
+
+@dataclass
+class _Piece:
+    segment: Segment
+    speaker: str | None
+    labelled: bool   # the diarizer's label arrived (it is given once)
 
 
 class SessionTranscript:
     """Thread-safe accumulator of final updates (partials are for display only)."""
 
     def __init__(self, channel_labels: Sequence[str], *, model: str | None = None,
-                 source: str | None = None) -> None:
+                 source: str | None = None, diarized: Sequence[str] = (),
+                 user_name: str = "You") -> None:
         self.channel_labels = tuple(channel_labels)
         self.model = model
         self.source = source
-        self._segments: dict[tuple[str, int], Segment] = {}
+        self.diarized = tuple(c for c in self.channel_labels if c in diarized)
+        self._pieces: dict[tuple[str, int], list[_Piece]] = {}
+        self._names: dict[str, str] = {}
+        self._settled: Transcript | None = None
         self._lock = threading.Lock()
         multi = len(self.channel_labels) > 1
-        self.channel_speakers = {label: (_CHANNEL_SPEAKERS[label].id if multi and
-                                         label in _CHANNEL_SPEAKERS else None)
-                                 for label in self.channel_labels}
+        # The microphone is the user, the system audio "the others" (or, diarized, several).
+        self.channel_speakers = {
+            label: (label if multi and label in _CHANNEL_NAMES and label not in self.diarized
+                    else None) for label in self.channel_labels}
+        self._channel_names = {MIC: user_name or "You", SYSTEM: _CHANNEL_NAMES[SYSTEM]}
 
+    # -- building -------------------------------------------------------------------------
     def apply(self, update: TranscriptUpdate) -> None:
-        """Add the words of a final update to its utterance's segment."""
+        """Add the words of a final update to its utterance."""
         if update.kind != "final" or not update.segment.text.strip():
             return
         key = (update.channel, update.utterance)
+        seg = replace(update.segment, speaker=None)
         with self._lock:
-            old = self._segments.get(key)
-            seg = update.segment
-            if old is None:
-                merged = Segment(start=seg.start, end=seg.end, text=seg.text, words=seg.words,
-                                 speaker=update.speaker)
+            self._pieces.setdefault(key, []).append(_Piece(seg, update.speaker, False))
+
+    def label(self, channel: str, utterance: int, start: float, speaker: str | None) -> bool:
+        """Give the final update starting at ``start`` its live speaker; once only."""
+        with self._lock:
+            for piece in self._pieces.get((channel, utterance), ()):
+                if (not piece.labelled and piece.speaker is None
+                        and abs(piece.segment.start - start) < 1e-6):
+                    piece.speaker, piece.labelled = speaker, True
+                    return True
+        return False
+
+    def name(self, speaker: str, name: str) -> None:
+        """Show ``speaker`` as ``name`` (blank: back to its id) in everything from now on."""
+        with self._lock:
+            clean = " ".join(str(name).split())
+            if clean:
+                self._names[speaker] = clean
             else:
-                merged = Segment(start=min(old.start, seg.start), end=max(old.end, seg.end),
-                                 text=old.text + seg.text, words=old.words + seg.words,
-                                 speaker=old.speaker)
-            self._segments[key] = merged
+                self._names.pop(speaker, None)
+
+    @property
+    def names(self) -> dict[str, str]:
+        """Speaker id -> name given."""
+        with self._lock:
+            return dict(self._names)
+
+    def settle(self, transcript: Transcript) -> None:
+        """Use ``transcript`` (the finalise pass's, e.g. from a journal) from now on."""
+        with self._lock:
+            self._settled = transcript
+            for spk in transcript.speakers:
+                if spk.name and spk.id not in self._names:
+                    self._names[spk.id] = spk.name
+
+    def relabel(self, turns: Mapping[str, Sequence[SpeakerTurn]], *,
+                names: Mapping[str, str] | None = None,
+                drop: set[tuple[str, int]] | frozenset = frozenset()) -> Transcript:
+        """Relabel every word of the diarized channels from final ``turns`` and settle.
+
+        Utterances in ``drop`` (e.g. the far side's echo on the microphone) are left out.
+        Names already given win over ``names`` (a rename is never undone).
+        """
+        with self._lock:
+            for sid, name in (names or {}).items():
+                self._names.setdefault(sid, name)
+            segments: list[Segment] = []
+            for key, pieces in self._pieces.items():
+                if key in drop:
+                    continue
+                channel_turns = turns.get(key[0])
+                if channel_turns:
+                    segments += _by_word(pieces, channel_turns)
+                else:
+                    segments += _runs(pieces)
+            self._settled = self._build(segments, None, None)
+            return self._settled
+
+    # -- reading --------------------------------------------------------------------------
+    def utterance_segments(self, channel: str) -> list[tuple[int, Segment]]:
+        """(utterance, whole segment) of each utterance of ``channel`` so far."""
+        with self._lock:
+            out = []
+            for (ch, utt), pieces in self._pieces.items():
+                if ch == channel and pieces:
+                    words = tuple(w for p in pieces for w in p.segment.words)
+                    out.append((utt, Segment(start=min(p.segment.start for p in pieces),
+                                             end=max(p.segment.end for p in pieces),
+                                             text="".join(p.segment.text for p in pieces),
+                                             words=words)))
+            return sorted(out, key=lambda item: item[1].start)
 
     def transcript(self, *, duration: float | None = None, language: str | None = None
                    ) -> Transcript:
         """The committed transcript so far, segments in time order."""
         with self._lock:
-            segments = sorted(self._segments.values(), key=lambda s: (s.start, s.end))
-        used = {s.speaker for s in segments if s.speaker}
-        speakers = tuple(sp for sp in _CHANNEL_SPEAKERS.values() if sp.id in used)
+            if self._settled is not None:
+                return self._build(list(self._settled.segments), duration, language)
+            segments = [seg for pieces in self._pieces.values() for seg in _runs(pieces)]
+            return self._build(segments, duration, language)
+
+    def _build(self, segments: list[Segment], duration: float | None,
+               language: str | None) -> Transcript:
+        segments.sort(key=lambda s: (s.start, s.end))
+        used = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
+        fixed = [sid for sid in (MIC, SYSTEM) if sid in used]
+        order = fixed + [sid for sid in used if sid not in fixed]
+        speakers = tuple(Speaker(sid, self._names.get(sid) or self._channel_names.get(sid, ""))
+                         for sid in order)
         return Transcript(segments=tuple(segments), speakers=speakers, language=language,
                           duration=duration, source=self.source, model=self.model)
+
+
+def _segment(words: list[Word], template: Segment, speaker: str | None) -> Segment:
+    return replace(template, start=min(w.start for w in words), end=max(w.end for w in words),
+                   text="".join(w.text for w in words), words=tuple(words), speaker=speaker)
+
+
+def _merge(group: list[Segment], speaker: str | None) -> Segment:
+    return Segment(start=min(s.start for s in group), end=max(s.end for s in group),
+                   text="".join(s.text for s in group),
+                   words=tuple(w for s in group for w in s.words), speaker=speaker)
+
+
+def _runs(pieces: list[_Piece]) -> list[Segment]:
+    """Consecutive pieces with the same speaker as one segment each."""
+    out: list[Segment] = []
+    group: list[Segment] = []
+    who: str | None = None
+    for piece in pieces:
+        if group and piece.speaker != who:
+            out.append(_merge(group, who))
+            group = []
+        group.append(piece.segment)
+        who = piece.speaker
+    if group:
+        out.append(_merge(group, who))
+    return out
+
+
+def _by_word(pieces: list[_Piece], turns: Sequence[SpeakerTurn]) -> list[Segment]:
+    """Every word to the final speaker it overlaps most; runs of one speaker as segments."""
+    out: list[Segment] = []
+    words: list[Word] = []
+    who: str | None = None
+    for piece in pieces:
+        if not piece.segment.words:  # no word times: the segment goes whole
+            if words:
+                out.append(_segment(words, piece.segment, who))
+                words = []
+            out.append(replace(piece.segment, speaker=speaker_at(
+                turns, piece.segment.start, piece.segment.end)))
+            continue
+        for word in piece.segment.words:
+            speaker = speaker_at(turns, word.start, word.end)
+            if words and speaker != who:
+                out.append(_segment(words, piece.segment, who))
+                words = []
+            words.append(word)
+            who = speaker
+    if words:
+        out.append(_segment(words, pieces[-1].segment, who))
+    return out

@@ -8,14 +8,16 @@ italic; a "Jump to live" button appears when the user scrolls away from the newe
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QFont, QResizeEvent, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 
 from desktop_asr.streaming import TranscriptUpdate
+from desktop_asr.streaming.events import SpeakerNamed, SpeakersSettled, SpeakerUpdate
 from desktop_asr.types import Transcript
+from desktop_asr.ui.editor_table import SPEAKER_COLORS
 from desktop_asr.ui.progress import format_stamp
 
 log = logging.getLogger(__name__)
@@ -23,6 +25,15 @@ log = logging.getLogger(__name__)
 SPEAKER_NAMES = {"mic": "You", "system": "System audio"}
 SPEAKER_COLOURS = {"mic": "#0b63ce", "system": "#b4470b"}
 TENTATIVE_COLOUR = "#8a9099"
+PENDING = "…"  # a diarized line whose speaker is not known yet
+
+
+@dataclass
+class _Piece:
+    start: float
+    text: str
+    speaker: str | None
+    known: bool
 
 
 @dataclass
@@ -30,8 +41,12 @@ class _Line:
     block: int
     channel: str
     start: float
-    committed: str = ""
+    pieces: list[_Piece] = field(default_factory=list)
     tentative: str = ""
+
+    @property
+    def committed(self) -> str:
+        return "".join(p.text for p in self.pieces)
 
 
 def _fmt(colour: str | None = None, *, bold: bool = False, italic: bool = False
@@ -72,23 +87,53 @@ class CaptionView(QWidget):
                          "tentative": _fmt(TENTATIVE_COLOUR, italic=True)}
         self._lines: dict[tuple[str, int], _Line] = {}
         self._multi = False
+        self._diarized: tuple[str, ...] = ()
+        self._names: dict[str, str] = dict(SPEAKER_NAMES)
+        self._colours: dict[str, str] = dict(SPEAKER_COLOURS)
         self.follow = True
         bar = self.text.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
         bar.rangeChanged.connect(self._on_range)
 
     # -- feeding --------------------------------------------------------------------------
-    def begin(self, channels: tuple[str, ...]) -> None:
-        """Start a new session: clear, and label speakers when there are several channels."""
+    def begin(self, channels: tuple[str, ...], diarized: tuple[str, ...] = (),
+              names: dict[str, str] | None = None) -> None:
+        """Start a new session: clear; label speakers when there are several channels or some
+        are diarized (``names`` renames speaker ids, e.g. "mic" to the user's name)."""
         self.text.clear()
         self._lines.clear()
-        self._multi = len(channels) > 1
+        self._multi = len(channels) > 1 or bool(diarized)
+        self._diarized = tuple(diarized)
+        self._names = {**SPEAKER_NAMES, **(names or {})}
+        self._colours = dict(SPEAKER_COLOURS)
         self.follow = True
         self.jump_button.hide()
 
     @Slot(object)
-    def apply(self, update: TranscriptUpdate) -> None:
-        """Append committed words or replace the channel's tentative words, in place."""
+    def apply(self, update: object) -> None:
+        """Show one live event: committed or tentative words (rewritten in place), a speaker
+        label or name, or the settled transcript of the finalise pass."""
+        if isinstance(update, SpeakerUpdate):
+            self._label(update)
+        elif isinstance(update, SpeakerNamed):
+            self.set_name(update.speaker, update.name)
+        elif isinstance(update, SpeakersSettled):
+            self.show_transcript(update.transcript)
+        elif isinstance(update, TranscriptUpdate):
+            self._words(update)
+
+    def set_name(self, speaker: str, name: str) -> None:
+        """Show ``speaker`` as ``name`` on every line (blank: its id or channel name again)."""
+        if name.strip():
+            self._names[speaker] = name.strip()
+        else:
+            self._names.pop(speaker, None)
+            self._names.update({k: v for k, v in SPEAKER_NAMES.items() if k == speaker})
+        for line in self._lines.values():
+            if any(p.speaker == speaker for p in line.pieces):
+                self._render(line)
+
+    def _words(self, update: TranscriptUpdate) -> None:
         key = (update.channel, update.utterance)
         text = update.segment.text
         line = self._lines.get(key)
@@ -98,7 +143,9 @@ class CaptionView(QWidget):
             line = self._new_line(update.channel, update.segment.start)
             self._lines[key] = line
         if update.kind == "final":
-            line.committed += text
+            if text.strip():
+                known = update.channel not in self._diarized
+                line.pieces.append(_Piece(update.segment.start, text, update.speaker, known))
             line.tentative = ""
         else:
             line.tentative = text
@@ -107,16 +154,33 @@ class CaptionView(QWidget):
             return
         self._render(line)
 
+    def _label(self, update: SpeakerUpdate) -> None:
+        line = self._lines.get((update.channel, update.utterance))
+        if line is None:
+            return
+        for piece in line.pieces:
+            if not piece.known and abs(piece.start - update.start) < 1e-6:
+                piece.speaker, piece.known = update.speaker, True
+                self._render(line)
+                return
+
     def show_transcript(self, transcript: Transcript) -> None:
-        """Replace the live captions by the saved transcript (no tentative words left)."""
+        """Replace the live captions by the saved (or settled) transcript."""
         self.text.clear()
         self._lines.clear()
         self._multi = any(seg.speaker for seg in transcript.segments)
+        for spk in transcript.speakers:
+            self._names[spk.id] = spk.name or SPEAKER_NAMES.get(spk.id, spk.id)
         for n, seg in enumerate(transcript.segments):
             line = self._new_line(seg.speaker or "", seg.start)
-            line.committed = seg.text
+            line.pieces.append(_Piece(seg.start, seg.text, seg.speaker, True))
             self._lines[("final", n)] = line
             self._render(line)
+
+    def speaker_of_line(self, index: int) -> list[str | None]:
+        """The speaker ids shown on the index-th line, in order (None: not known yet)."""
+        line = list(self._lines.values())[index]
+        return [p.speaker if p.known else None for p in line.pieces]
 
     # -- reading (tests, accessibility) ---------------------------------------------------
     def plain_text(self) -> str:
@@ -176,6 +240,13 @@ class CaptionView(QWidget):
             cursor.insertBlock()
         return _Line(cursor.block().blockNumber(), channel, start)
 
+    def _name_colour(self, speaker: str | None, channel: str) -> tuple[str, str]:
+        who = speaker if speaker is not None else channel
+        if who not in self._colours:
+            used = len([k for k in self._colours if k not in SPEAKER_COLOURS])
+            self._colours[who] = SPEAKER_COLORS[(used + 2) % len(SPEAKER_COLORS)]
+        return self._names.get(who, who), self._colours[who]
+
     def _render(self, line: _Line) -> None:
         block = self.text.document().findBlockByNumber(line.block)
         cursor = QTextCursor(block)
@@ -184,11 +255,30 @@ class CaptionView(QWidget):
         cursor.beginEditBlock()
         cursor.removeSelectedText()
         cursor.insertText(f"{format_stamp(line.start)}  ", self._formats["stamp"])
-        if self._multi:
-            name = SPEAKER_NAMES.get(line.channel, line.channel)
-            colour = SPEAKER_COLOURS.get(line.channel, "#495057")
-            cursor.insertText(f"{name}:  ", _fmt(colour, bold=True))
-        cursor.insertText(line.committed.strip(), self._formats["text"])
+        diarized = line.channel in self._diarized
+        # Runs of pieces with one speaker each get one name; pieces whose speaker is still
+        # being worked out show no name until it comes.
+        runs: list[tuple[object, str]] = []
+        for piece in line.pieces:
+            key: object = piece.speaker if piece.known else PENDING
+            if runs and runs[-1][0] == key:
+                runs[-1] = (key, runs[-1][1] + piece.text)
+            else:
+                runs.append((key, piece.text))
+        if not runs and line.tentative.strip():
+            runs.append((PENDING if diarized else None, ""))
+        first = True
+        for key, text in runs:
+            if not first:
+                cursor.insertText("  ", self._formats["text"])
+            first = False
+            if key is PENDING:
+                if self._multi:
+                    cursor.insertText(f"{PENDING}  ", self._formats["tentative"])
+            elif self._multi and (key is not None or not diarized):
+                name, colour = self._name_colour(key, line.channel)  # type: ignore[arg-type]
+                cursor.insertText(f"{name}:  ", _fmt(colour, bold=True))
+            cursor.insertText(text.strip(), self._formats["text"])
         if line.tentative.strip():
             sep = " " if line.committed.strip() else ""
             cursor.insertText(sep + line.tentative.strip(), self._formats["tentative"])

@@ -19,14 +19,18 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_asr.capture import AudioSource
+from desktop_asr.diarization import DiarizationOptions
+from desktop_asr.diarization.live import LiveSpeakerOptions
 from desktop_asr.engines import EngineConfig
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.export import FORMATS
 from desktop_asr.settings import Settings, load_settings, save_settings
-from desktop_asr.streaming import PipelineError, PipelineStatus
-from desktop_asr.types import Transcript
+from desktop_asr.streaming import PipelineError, PipelineStatus, TranscriptUpdate
+from desktop_asr.streaming.events import SpeakerNamed, SpeakersSettled, SpeakerUpdate
+from desktop_asr.types import Speaker, Transcript
 from desktop_asr.ui import export_actions
-from desktop_asr.ui.caption_view import CaptionView
+from desktop_asr.ui.caption_view import SPEAKER_NAMES, CaptionView
+from desktop_asr.ui.editor_speakers import SpeakersBar
 from desktop_asr.ui.events import EngineLoading, EngineReady
 from desktop_asr.ui.level_meter import LevelMeters
 from desktop_asr.ui.live_actions import make_live_actions
@@ -68,7 +72,11 @@ class LivePage(QWidget):
             model=settings.model, device=settings.device, compute_type=settings.compute_type),
             self, live=True)
         self.options.word_timestamps.hide()  # live captions always time their words
-        self.options.speakers.hide()  # live speaker labels are not built yet
+        self.options.speakers.setToolTip(
+            "Label who speaks, live: each line gets its speaker a moment after its words, and "
+            "the labels settle when you stop. With microphone + system audio the microphone "
+            "is you and the system audio's voices are told apart")
+        self.options.speakers.setChecked(settings.live_speakers)
         self.options.vocabulary.setText(", ".join(settings.hotwords))
         self.record = QCheckBox("Record audio", self)
         self.record.setAccessibleName("Record audio")
@@ -76,6 +84,10 @@ class LivePage(QWidget):
         self.record.setChecked(settings.record)
         self.meters = LevelMeters(self)
         self.captions = CaptionView(self)
+        self.speakers = SpeakersBar(self)
+        self.speakers.hide()
+        self._speaker_ids: list[str] = []
+        self._speaker_names: dict[str, str] = {}
         self.status_panel = LiveStatusPanel()
         self.overlay = CaptionOverlay(settings.overlay)
         a = self.commands
@@ -132,6 +144,7 @@ class LivePage(QWidget):
         layout.addWidget(self.options)
         layout.addLayout(levels)
         layout.addWidget(self.captions, 1)
+        layout.addWidget(self.speakers)
         layout.addLayout(bottom)
 
     def _connect(self) -> None:
@@ -149,8 +162,8 @@ class LivePage(QWidget):
         r.engineLoading.connect(self._on_loading)
         r.engineReady.connect(self._on_ready)
         r.started.connect(self._on_started)
-        r.update.connect(self.captions.apply)
-        r.update.connect(self.overlay.apply)
+        r.update.connect(self._on_update)
+        self.speakers.renameRequested.connect(self.rename_speaker)
         r.status.connect(self._on_status)
         r.levels.connect(self.meters.show_levels)
         r.pipelineError.connect(self._on_pipeline_error)
@@ -165,6 +178,10 @@ class LivePage(QWidget):
     def request(self) -> LiveRequest:
         """The session the current choices describe."""
         decode = self.options.decode_options()
+        st = self.settings
+        speakers = (LiveSpeakerOptions(
+            diarization=DiarizationOptions(name_from_profiles=st.name_from_voices),
+            max_speakers=st.max_speakers) if self.options.speakers.isChecked() else None)
         return LiveRequest(spec=self.source.spec(), config=self.options.engine_config(),
                            engine_name=self.options.engine_name(),
                            language=decode.language, hotwords=decode.hotwords,
@@ -172,7 +189,8 @@ class LivePage(QWidget):
                            sessions_dir=self.settings.sessions_path(),
                            vad=VadOptions(kind=self.settings.vad_kind,
                                           min_silence=self.settings.vad_min_silence),
-                           source_factory=self.source_factory)
+                           source_factory=self.source_factory, speakers=speakers,
+                           user_name=st.user_name, echo_suppression=st.echo_suppression)
 
     @Slot()
     def start(self) -> None:
@@ -235,7 +253,8 @@ class LivePage(QWidget):
         try:
             current = load_settings()
             save_settings(replace(current, source=request.spec, record=request.record,
-                                  hotwords=request.hotwords))
+                                  hotwords=request.hotwords,
+                                  live_speakers=request.speakers is not None))
         except (OSError, ValueError) as exc:
             log.warning("cannot save the live choices: %s", exc)
 
@@ -250,8 +269,60 @@ class LivePage(QWidget):
         self.options.set_languages(event.languages)
 
     @Slot(object)
+    def _on_update(self, event: object) -> None:
+        """Captions take every live event; the overlay only the words; speakers the strip."""
+        self.captions.apply(event)
+        if isinstance(event, TranscriptUpdate):
+            self.overlay.apply(event)
+            if event.kind == "final" and event.speaker:
+                self._saw_speaker(event.speaker)
+        elif isinstance(event, SpeakerUpdate) and event.speaker:
+            self._saw_speaker(event.speaker)
+        elif isinstance(event, SpeakerNamed):
+            self._speaker_names[event.speaker] = event.name
+            self._show_speakers()
+        elif isinstance(event, SpeakersSettled):
+            self._speaker_ids = [s.id for s in event.transcript.speakers]
+            self._speaker_names.update({s.id: s.name for s in event.transcript.speakers
+                                        if s.name})
+            self._show_speakers()
+            self.message.emit(f"Speaker labels settled: {len(self._speaker_ids)} speaker(s)")
+
+    def _saw_speaker(self, speaker: str) -> None:
+        if speaker not in self._speaker_ids:
+            self._speaker_ids.append(speaker)
+            self._show_speakers()
+
+    def _show_speakers(self) -> None:
+        names = {**SPEAKER_NAMES, **self._speaker_names}
+        self.speakers.set_transcript(Transcript(speakers=tuple(
+            Speaker(sid, names.get(sid, "")) for sid in self._speaker_ids)))
+
+    @Slot(str, str)
+    def rename_speaker(self, speaker: str, name: str) -> None:
+        """Rename a speaker: live through the session (journaled), afterwards in the saved
+        transcript; captions, exports and the session's transcript.json follow."""
+        if self.runner.worker.rename_speaker(speaker, name):
+            return
+        clean = " ".join(name.split())
+        self._speaker_names[speaker] = clean
+        self.captions.set_name(speaker, clean)
+        if self.last is None:
+            return
+        folder, transcript = self.last
+        if speaker in {s.id for s in transcript.speakers}:
+            transcript = transcript.rename_speaker(speaker, clean)
+            self.last = (folder, transcript)
+            try:
+                export_actions.write_transcript(transcript, folder / "transcript.json", "json")
+            except (DesktopAsrError, OSError) as exc:
+                self.errorOccurred.emit(f"could not save the new name: {exc}")
+
+    @Slot(object)
     def _on_started(self, event: LiveStarted) -> None:
-        self.captions.begin(event.channels)
+        self.captions.begin(event.channels, event.diarized, event.names)
+        self._speaker_ids, self._speaker_names = [], dict(event.names)
+        self._show_speakers()
         self.overlay.begin()
         self.meters.set_channels(event.channels)
         self.status_panel.set_recording(event.record)
@@ -277,6 +348,10 @@ class LivePage(QWidget):
         if event.transcript is not None and event.folder is not None:
             self.last = (event.folder, event.transcript)
             self.captions.show_transcript(event.transcript)
+            self._speaker_ids = [s.id for s in event.transcript.speakers]
+            self._speaker_names.update({s.id: s.name for s in event.transcript.speakers
+                                        if s.name})
+            self._show_speakers()
             if event.saved:
                 self.folder_label.setText(f"Saved to {event.folder / 'transcript.json'}")
                 self.message.emit(f"Session saved: {len(event.transcript.segments)} utterance(s)")

@@ -18,6 +18,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_asr.capture.base import AudioSource, CaptureError
 from desktop_asr.capture.devices import open_source
+from desktop_asr.diarization.live import LiveSpeakerOptions
+from desktop_asr.diarization.pipeline import check_diarizer
 from desktop_asr.engines import DEFAULT_ENGINE, Engine, EngineConfig, create_engine
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import ModelManager
@@ -45,6 +47,10 @@ class LiveRequest:
     vad: VadOptions = field(default_factory=VadOptions)
     engine_name: str = DEFAULT_ENGINE
     source_factory: Callable[[], AudioSource] | None = field(default=None, compare=False)
+    # Live speaker labels (None: off); with mic + system the mic is ``user_name``.
+    speakers: LiveSpeakerOptions | None = None
+    user_name: str = "You"
+    echo_suppression: bool = True
 
 
 @dataclass(frozen=True)
@@ -55,6 +61,8 @@ class LiveStarted:
     source_label: str
     channels: tuple[str, ...]
     record: bool
+    diarized: tuple[str, ...] = ()          # channels whose speakers are labelled live
+    names: dict[str, str] = field(default_factory=dict)   # speaker id -> name at the start
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,12 @@ class LiveWorker(QObject):
             if language is None and not engine.capabilities.multilingual:
                 language = engine.capabilities.languages[0]
             decode = streaming_decode_options(language=language, hotwords=request.hotwords)
+            if request.speakers is not None:
+                check_diarizer(request.speakers.diarization)
             options = LiveOptions(stream=StreamOptions(decode=decode), vad=request.vad,
-                                  status_interval=0.5)
+                                  status_interval=0.5, speakers=request.speakers,
+                                  user_name=request.user_name,
+                                  echo_suppression=request.echo_suppression)
             folder = new_session_folder(request.sessions_dir)
             session = LiveSession(self._source, engine, options, record=request.record,
                                   folder=folder, on_update=self.update.emit,
@@ -125,8 +137,11 @@ class LiveWorker(QObject):
             self.finished.emit(LiveFinished(None, None, f"unexpected error: {exc}"))
             return
         self._session = session
+        diarizer = session.pipeline.diarizer
         self.started.emit(LiveStarted(folder, source.label, self._source.channel_labels,
-                                      request.record))
+                                      request.record,
+                                      diarizer.diarized if diarizer is not None else (),
+                                      session.pipeline.transcript.names))
 
     @Slot()
     def stop_session(self) -> None:
@@ -141,6 +156,14 @@ class LiveWorker(QObject):
             log.exception("stopping the live session failed")
             self._fatal = self._fatal or f"capture did not stop cleanly: {exc}"
         self._end(session)
+
+    def rename_speaker(self, speaker: str, name: str) -> bool:
+        """Rename a speaker of the running session (safe from any thread); False if none."""
+        session = self._session
+        if session is None:
+            return False
+        session.pipeline.rename_speaker(speaker, name)
+        return True
 
     def set_paused(self, paused: bool) -> None:
         """Mute or unmute the running session's input (safe from any thread)."""

@@ -1,4 +1,4 @@
-"""The Settings dialog: model, device, language, VAD, overlay, shortcuts, storage and theme."""
+"""The Settings dialog: model, VAD, overlay, speakers, shortcuts, storage and theme."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ from desktop_asr.ui.settings_fields import (
     ShortcutsPage,
     language_choices,
 )
+from desktop_asr.ui.settings_speakers import SpeakersPage
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +104,8 @@ class SettingsDialog(QDialog):
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self._transcription_page(), "Transcription")
         self.tabs.addTab(self._overlay_page(), "Caption overlay")
+        self.speakers = SpeakersPage(self)
+        self.tabs.addTab(self.speakers, "Speakers")
         self.shortcuts = ShortcutsPage(self)
         self.shortcuts.validityChanged.connect(self._on_validity)
         self.tabs.addTab(self.shortcuts, "Shortcuts")
@@ -246,6 +249,7 @@ class SettingsDialog(QDialog):
         self.sessions_dir.setText(s.sessions_dir or "")
         self.record.setChecked(s.record)
         _select(self.theme, s.theme)
+        self.speakers.set_settings(s)
 
     def settings(self) -> Settings:
         """The edited settings; fields the dialog does not show keep their values."""
@@ -254,7 +258,7 @@ class SettingsDialog(QDialog):
                           background=self.background.color(),
                           opacity=self.opacity.value() / 100, lines=self.lines.value(),
                           click_through=self.click_through.isChecked())
-        return replace(self._base, model=self.model.currentData(),
+        return replace(self.speakers.apply(self._base), model=self.model.currentData(),
                        device=self.device.currentData(),
                        compute_type=self.compute_type.currentData(),
                        language=self.language.currentData(),
