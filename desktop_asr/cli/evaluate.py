@@ -138,7 +138,8 @@ def summary_text(result: EvaluationResult) -> str:
     scored = [d for d in result.diarization if d.score is not None]
     if scored:
         text += "\n\n" + _table(
-            ["clip (DER)", "DER %", "missed %", "false alarm %", "confusion %", "speakers"],
+            ["clip (DER)", "DER %", "missed %", "false alarm %", "confusion %",
+             "speakers found/ref"],
             [[d.entry.id, f"{100 * d.score.der:.1f}", f"{100 * d.score.missed:.1f}",
               f"{100 * d.score.false_alarm:.1f}", f"{100 * d.score.confusion:.1f}",
               f"{d.score.hypothesis_speakers}/{d.score.reference_speakers}"]
