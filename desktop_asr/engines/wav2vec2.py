@@ -115,8 +115,9 @@ class Wav2Vec2Engine(CtcEngineBase):
             kind, language, path = "torchaudio-bundle", _bundle_language(model), model
             self._load_bundle(model, bundle)
         elif "/" in model and not Path(model).is_absolute():
-            kind, language, path = "transformers", None, model
-            self._load_transformers(model, local=False)
+            kind, path = "transformers", model
+            folder = self._load_transformers(model, local=False)  # the hub cache's snapshot
+            language = model_card_language(folder)
         else:
             raise ModelError(f"wav2vec2 model {model!r} is neither a folder, a torchaudio "
                              f"bundle (e.g. {DEFAULT_MODEL}) nor a Hugging Face id")
@@ -140,7 +141,7 @@ class Wav2Vec2Engine(CtcEngineBase):
                  self._compute, self.decoder_name)
 
     # -- transformers ----------------------------------------------------------------------
-    def _load_transformers(self, ref: str, *, local: bool) -> None:
+    def _load_transformers(self, ref: str, *, local: bool) -> Path:
         try:
             import transformers
         except ImportError as exc:
@@ -177,6 +178,7 @@ class Wav2Vec2Engine(CtcEngineBase):
         kernels, strides = list(cfg.conv_kernel), list(cfg.conv_stride)
         self.frame_stride = int(np.prod(strides))
         self.min_samples = receptive_field(kernels, strides)
+        return Path(ref)
 
     # -- torchaudio bundles ----------------------------------------------------------------
     def _load_bundle(self, name: str, bundle: Any) -> None:
