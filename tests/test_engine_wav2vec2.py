@@ -274,3 +274,26 @@ def test_random_hubert_installed_is_the_default_and_loads_by_name(checkpoints) -
     assert engine_default_model("wav2vec2") == str(models_dir() / "my-hubert")
     engine = create_engine("wav2vec2", EngineConfig(model="my-hubert", **CPU))
     assert engine.capabilities.languages == ("de",)
+
+
+def test_random_wav2vec2_by_hub_id_from_the_hub_cache(tmp_path: Path, checkpoints,
+                                                      monkeypatch) -> None:
+    """A hub id resolves from the Hugging Face cache (laid out as the hub client does)."""
+    import shutil
+
+    import huggingface_hub.constants as hub_constants
+
+    cache = tmp_path / "hub"
+    repo = cache / "models--someone--w2v-random"
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    shutil.copytree(checkpoints["hubert"], repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    monkeypatch.setattr(hub_constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # never reach out, even where a network exists
+    engine = create_engine("wav2vec2", EngineConfig(model="someone/w2v-random", **CPU))
+    assert engine.info.model == "someone/w2v-random"
+    assert engine.capabilities.languages == ("de",)  # read from the cached model card
+    with pytest.raises(ModelError, match="not in the Hugging Face cache and the hub cannot be "
+                                         "reached"):
+        create_engine("wav2vec2", EngineConfig(model="someone/not-cached", **CPU))
