@@ -139,10 +139,13 @@ class TransformersWhisperEngine:
             torch.set_num_threads(threads)
         dtype = getattr(torch, _DTYPES[compute_type])
         target = f"cuda:{self.config.device_index}" if device == "cuda" else "cpu"
+        from desktop_asr.models.convert import quiet_progress
+
         try:
-            self._model = transformers.WhisperForConditionalGeneration.from_pretrained(
-                source, dtype=dtype, attn_implementation="eager",
-                local_files_only=not from_hub).to(target).eval()
+            with quiet_progress(transformers):
+                self._model = transformers.WhisperForConditionalGeneration.from_pretrained(
+                    source, dtype=dtype, attn_implementation="eager",
+                    local_files_only=not from_hub).to(target).eval()
             self._processor = transformers.WhisperProcessor.from_pretrained(
                 source, local_files_only=not from_hub)
         except (OSError, ValueError, RuntimeError) as exc:

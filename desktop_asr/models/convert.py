@@ -13,12 +13,13 @@ run never leaves a half-written model behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from desktop_asr.errors import MissingExtraError, ModelError
 from desktop_asr.models.convert_config import (added_tokens, generation_config, model_config,
@@ -82,6 +83,20 @@ def _import_torch_stack() -> tuple[Any, Any]:
     return torch, transformers
 
 
+@contextlib.contextmanager
+def quiet_progress(transformers: Any) -> Iterator[None]:
+    """No transformers progress bars (weights loading/writing) while this runs; they would
+    tear through the CLI's own output and the app has its own progress."""
+    hf_logging = transformers.utils.logging
+    was_enabled = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            hf_logging.enable_progress_bar()
+
+
 def _staging(dst: Path) -> Path:
     dst.parent.mkdir(parents=True, exist_ok=True)
     staging = dst.parent / f".partial-{dst.name}-{os.getpid()}"
@@ -143,7 +158,7 @@ def convert_ct2_whisper(src: Path, dst: Path, *, dtype: str = "float32") -> Path
     tokens = added_tokens(read_json(src / "tokenizer.json"))
     ids = special_ids(tokens)
     state = transformers_state_dict(ct2)
-    config = transformers.WhisperConfig(**model_config(shape, ids, ct2_config))
+    config = transformers.WhisperConfig(**model_config(shape, ids))
     staging = _staging(dst)
     try:
         with torch.device("meta"):
@@ -159,7 +174,8 @@ def convert_ct2_whisper(src: Path, dst: Path, *, dtype: str = "float32") -> Path
             model.tie_weights()
         model.generation_config = transformers.GenerationConfig(
             **generation_config(shape, ids, tokens, ct2_config))
-        model.save_pretrained(str(staging), safe_serialization=True)
+        with quiet_progress(transformers):
+            model.save_pretrained(str(staging), safe_serialization=True)
         transformers.WhisperFeatureExtractor(**preprocessor_config(shape)).save_pretrained(
             str(staging))
         _write_tokenizer(transformers, src / "tokenizer.json", staging, tokens)
@@ -188,7 +204,7 @@ def export_ct2_whisper(src: Path, dst: Path, *, quantization: str | None = "floa
     if quantization is not None and quantization not in QUANTIZATIONS:
         raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)} or None, "
                          f"got {quantization!r}")
-    _import_torch_stack()
+    _, transformers = _import_torch_stack()
     try:
         from ctranslate2.converters import TransformersConverter
     except ImportError as exc:
@@ -202,7 +218,8 @@ def export_ct2_whisper(src: Path, dst: Path, *, quantization: str | None = "floa
                                           load_as_float16=quantization in ("float16",
                                                                            "int8_float16"),
                                           low_cpu_mem_usage=True)
-        converter.convert(str(staging), quantization=quantization, force=True)
+        with quiet_progress(transformers):
+            converter.convert(str(staging), quantization=quantization, force=True)
     except (ValueError, RuntimeError, OSError, NotImplementedError) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

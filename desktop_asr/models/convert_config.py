@@ -49,7 +49,7 @@ def special_ids(tokens: dict[str, int]) -> dict[str, int]:
     return {key: tokens[text] for key, text in _SPECIAL.items()}
 
 
-def model_config(shape: WhisperShape, ids: dict[str, int], ct2: dict[str, Any]) -> dict[str, Any]:
+def model_config(shape: WhisperShape, ids: dict[str, int]) -> dict[str, Any]:
     """Keyword arguments of ``transformers.WhisperConfig`` for this model."""
     return dict(
         vocab_size=shape.vocab_size, num_mel_bins=shape.num_mel_bins, d_model=shape.d_model,
@@ -62,8 +62,9 @@ def model_config(shape: WhisperShape, ids: dict[str, int], ct2: dict[str, Any]) 
         tie_word_embeddings=shape.tied_projection,
         pad_token_id=ids["eot"], bos_token_id=ids["sot"], eos_token_id=ids["eot"],
         decoder_start_token_id=ids["sot"],
-        suppress_tokens=list(ct2.get("suppress_ids") or []),
-        begin_suppress_tokens=list(ct2.get("suppress_ids_begin") or []),
+        # decoding settings live in generation_config.json only (transformers warns when the
+        # model config carries them too)
+        suppress_tokens=None, begin_suppress_tokens=None,
         dropout=0.0, attention_dropout=0.0, activation_dropout=0.0, use_cache=True)
 
 
