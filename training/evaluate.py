@@ -20,16 +20,19 @@ from training.whisper_data import Clip
 
 log = logging.getLogger(__name__)
 
+SEED = 1234
+
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Scores of one model on one set of clips."""
+    """Scores of one model on one set of clips (and what it wrote for each)."""
 
     wer: float
     ref_words: int
     clips: int
     term_error_rate: float | None = None
     term_count: int = 0
+    hypotheses: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, float | int | None]:
         """JSON form for progress events and the model's metadata."""
@@ -66,7 +69,7 @@ def scored(references: Sequence[str], hypotheses: Sequence[str], *, language: st
     counts = score(list(references), list(hypotheses), language=language or "en")
     missed, total = term_errors(references, hypotheses, terms) if terms else (0, 0)
     return EvalResult(counts.wer, counts.ref_words, len(references),
-                      (missed / total) if total else None, total)
+                      (missed / total) if total else None, total, tuple(hypotheses))
 
 
 def transcribe_ct2(model_dir: Path, clips: Sequence[Clip], *, language: str | None,
@@ -76,6 +79,14 @@ def transcribe_ct2(model_dir: Path, clips: Sequence[Clip], *, language: str | No
     from desktop_asr.batch import transcribe_audio
     from desktop_asr.engines import DecodeOptions, EngineConfig, create_engine
 
+    try:
+        import ctranslate2
+
+        # Whisper's temperature fallback samples when a greedy/beam result looks bad; a fixed
+        # seed makes the job's scores repeatable (CTranslate2 otherwise seeds at random).
+        ctranslate2.set_random_seed(SEED)
+    except (ImportError, AttributeError):
+        pass
     engine = create_engine("faster-whisper", EngineConfig(model=str(model_dir), device="auto",
                                                           compute_type="auto",
                                                           cpu_threads=threads))

@@ -105,6 +105,10 @@ def _scores(reporter: Reporter, label: str, ct2: Path, test: list[Clip],
                                                  terms=use_terms, threads=config.threads,
                                                  should_stop=should_stop)
         out[key] = None if result is None else result.to_dict()
+        if result is not None:
+            out.setdefault("transcripts", {})[key] = [
+                {"id": c.id, "reference": c.text, "hypothesis": h}
+                for c, h in zip(clips, result.hypotheses)]
     return out
 
 
@@ -174,7 +178,8 @@ def _run_whisper(config: TrainConfig, base: BaseModel, terms: tuple[str, ...],
         torch.set_num_threads(config.threads)
     before = _scores(reporter, "before", _base_ct2(base, work, config, reporter), test,
                      reference, config, terms, should_stop)
-    reporter.emit("metrics", stage="before", **before)
+    reporter.emit("metrics", stage="before",
+                  **{k: v for k, v in before.items() if k != "transcripts"})
     loaded = load_whisper(base.path, config.language)
     model, outcome = train_whisper(loaded, train, dev, config, reporter, should_stop)
     train_seconds, train_cpu = outcome.seconds, time.process_time() - cpu_started
@@ -186,7 +191,10 @@ def _run_whisper(config: TrainConfig, base: BaseModel, terms: tuple[str, ...],
     final = export_ct2_whisper(hf_dir, work / "model", quantization=config.quantization)
     shutil.move(str(hf_dir), str(final / HF_SUBDIR))
     after = _scores(reporter, "after", final, test, reference, config, terms, should_stop)
-    reporter.emit("metrics", stage="after", **after)
+    reporter.emit("metrics", stage="after",
+                  **{k: v for k, v in after.items() if k != "transcripts"})
+    transcripts = {"before": before.pop("transcripts", {}),
+                   "after": after.pop("transcripts", {})}
     metrics = _metrics(before, after)
     record = {"base": base.name, "base_path": str(base.path), "method": config.method,
               "dataset": str(config.data.resolve()), "steps": outcome.steps,
@@ -195,7 +203,7 @@ def _run_whisper(config: TrainConfig, base: BaseModel, terms: tuple[str, ...],
               "train_cpu_seconds": train_cpu, "wall_seconds": time.monotonic() - started,
               "items": {"train": len(train), "dev": len(dev), "test": len(test),
                         "reference": len(reference)},
-              "metrics": metrics, "history": outcome.history,
+              "metrics": metrics, "history": outcome.history, "transcripts": transcripts,
               "config": {k: str(v) if isinstance(v, Path) else v
                          for k, v in asdict(config).items()}}
     (final / TRAINING_RECORD).write_text(json.dumps(record, indent=2, default=str) + "\n",
