@@ -143,8 +143,11 @@ class TransformersWhisperEngine:
 
         try:
             with quiet_progress(transformers):
+                # sdpa decodes faster; word alignment switches to eager for the weights
+                attention = ("sdpa" if hasattr(transformers.PreTrainedModel,
+                                               "set_attn_implementation") else "eager")
                 self._model = transformers.WhisperForConditionalGeneration.from_pretrained(
-                    source, dtype=dtype, attn_implementation="eager",
+                    source, dtype=dtype, attn_implementation=attention,
                     local_files_only=not from_hub).to(target).eval()
             self._processor = transformers.WhisperProcessor.from_pretrained(
                 source, local_files_only=not from_hub)

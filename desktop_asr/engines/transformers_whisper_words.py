@@ -8,9 +8,10 @@ heads, normalise them per head over time, median-filter them, and find the monot
 
 from __future__ import annotations
 
+import contextlib
 import string
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -75,6 +76,21 @@ def dtw_path(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.array(text[::-1]), np.array(time[::-1])
 
 
+@contextlib.contextmanager
+def eager_attention(model: Any) -> Iterator[None]:
+    """Attention weights are only returned by the eager implementation: switch for a while
+    (the caller holds the engine's lock, so no other decode sees the switch)."""
+    current = getattr(model.config, "_attn_implementation", "eager")
+    if current == "eager" or not hasattr(model, "set_attn_implementation"):
+        yield
+        return
+    model.set_attn_implementation("eager")
+    try:
+        yield
+    finally:
+        model.set_attn_implementation(current)
+
+
 def align_tokens(model: Any, encoder_hidden: Any, start_tokens: Sequence[int],
                  text_tokens: Sequence[int], eot: int, num_frames: int,
                  heads: Sequence[Sequence[int]]) -> TokenTimes:
@@ -83,7 +99,7 @@ def align_tokens(model: Any, encoder_hidden: Any, start_tokens: Sequence[int],
 
     tokens = [*start_tokens, *text_tokens, eot]
     ids = torch.tensor([tokens], device=encoder_hidden.device)
-    with torch.inference_mode():
+    with torch.inference_mode(), eager_attention(model):
         out = model.model.decoder(input_ids=ids, encoder_hidden_states=encoder_hidden,
                                   output_attentions=True, use_cache=False)
         logits = model.proj_out(out.last_hidden_state)[0].float()
