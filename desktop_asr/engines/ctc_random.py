@@ -100,3 +100,50 @@ def build_random_conformer_ctc(dst: Path, *, seed: int = 0, blank_bias: float = 
         model.head.weight *= logit_scale
         model.head.bias *= logit_scale
     return save_conformer_ctc(model, config, dst)
+
+
+def write_bigram_arpa(path: Path, text: str) -> tuple[int, int]:
+    """Write a maximum-likelihood bigram ARPA LM of ``text``'s words; return n-gram counts."""
+    import math
+    import re
+    from collections import Counter
+
+    words = re.findall(r"[a-z']+", text.lower())
+    if len(words) < 2:
+        raise ValueError("need at least two words to build a bigram LM")
+    uni, bi = Counter(words), Counter(zip(words, words[1:]))
+    total = sum(uni.values())
+    lines = ["\\data\\", f"ngram 1={len(uni) + 3}", f"ngram 2={len(bi)}", "", "\\1-grams:",
+             "-99\t<s>\t-0.5", "-1.5\t</s>", "-4.0\t<unk>"]
+    lines += [f"{math.log10(c / total):.4f}\t{w}\t-0.3" for w, c in uni.items()]
+    lines += ["", "\\2-grams:"]
+    lines += [f"{math.log10(c / uni[a]):.4f}\t{a} {b}" for (a, b), c in bi.items()]
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text("\n".join([*lines, "", "\\end\\", ""]), encoding="utf-8")
+    return len(uni), len(bi)
+
+
+def build_speed_checkpoints(root: Path, text: str) -> dict[str, Path]:
+    """Real-size random checkpoints for the engines benchmark (speed and memory only).
+
+    wav2vec2-base with and without a bigram LM of ``text``, the default Conformer-CTC shape and
+    the Emformer base shape (its tokenizer trained on ``text``'s lines). Biases and scales make
+    the outputs about as sparse as a trained model's, which decoding speed depends on.
+    """
+    from desktop_asr.engines.emformer_random import BASE_FACTORY, build_random_emformer
+
+    root = Path(root)
+    out = {"wav2vec2": root / "wav2vec2-base-random",
+           "wav2vec2-lm": root / "wav2vec2-base-random-lm",
+           "conformer-ctc": root / "conformer-ctc-random",
+           "emformer": root / "emformer-base-random"}
+    for key in ("wav2vec2", "wav2vec2-lm"):
+        build_random_wav2vec2(out[key], size="base", blank_bias=1.5, delimiter_bias=1.5,
+                              logit_scale=10.0)
+    write_bigram_arpa(out["wav2vec2-lm"] / "language_model" / "lm.arpa", text)
+    build_random_conformer_ctc(out["conformer-ctc"], size="default", blank_bias=0.3,
+                               delimiter_bias=0.6)
+    lines = [line for line in text.lower().splitlines() if len(line.split()) > 3]
+    build_random_emformer(out["emformer"], lines, vocab_size=256, factory=BASE_FACTORY,
+                          blank_bias=8.0)
+    return out
