@@ -6,10 +6,12 @@ guards:
 
 * :class:`EchoGate` mutes microphone audio whose loudness contour follows the simultaneous
   system audio (normalised cross-correlation of 10-ms RMS envelopes over the last
-  ``window`` seconds, the microphone lagging by up to ``max_lag``), before the microphone's VAD
+  ``window`` seconds, the microphone lagging by up to ``max_lag`` or, the two captures being
+  aligned only so well, leading by up to ``max_lead``), before the microphone's VAD
   sees it. The microphone is delayed by ``lookahead`` so that the start of an echo is judged
   with the echo already in view. Speech of the user's own does not follow the system audio and
-  passes, also while the other side talks (unless it is much quieter than the echo).
+  passes. Not handled: the user talking *over* the far side (double talk) is muted while the
+  far side's echo dominates the window; with headphones there is no echo and nothing to mute.
 * :func:`echo_duplicates` finds microphone segments whose words repeat a system segment of the
   same moment (what the gate let through); the finalise pass drops them.
 """
@@ -33,8 +35,8 @@ class EchoGate:
     """Streams microphone samples through, muting the stretches that echo the system audio."""
 
     def __init__(self, *, window: float = 0.8, max_lag: float = 0.35, threshold: float = 0.6,
-                 lookahead: float = 0.3, hold: float = 0.25, system_floor: float = 0.003
-                 ) -> None:
+                 lookahead: float = 0.3, hold: float = 0.25, system_floor: float = 0.003,
+                 max_lead: float = 0.15) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError("threshold must be within (0, 1)")
         self.threshold = threshold
@@ -42,8 +44,11 @@ class EchoGate:
         self._win = max(8, round(window * SAMPLE_RATE / ENVELOPE))
         self._lag = max(0, round(max_lag * SAMPLE_RATE / ENVELOPE))
         self._look = max(0, round(lookahead * SAMPLE_RATE / ENVELOPE))
+        # The two captures are aligned only to within tens of milliseconds, so the echo may
+        # even seem to come a little before its source.
+        self._lead = min(self._look, round(max_lead * SAMPLE_RATE / ENVELOPE))
         self._hold = round(hold * SAMPLE_RATE / ENVELOPE)
-        keep = self._win + self._lag + self._look + 4
+        keep = self._win + self._lag + self._look + self._lead + 4
         self._mic_env: deque[float] = deque(maxlen=keep)
         self._sys_env: deque[float] = deque(maxlen=keep)
         self._rest_mic = np.zeros(0, np.float32)
@@ -93,21 +98,21 @@ class EchoGate:
         return np.zeros_like(frame)
 
     def _is_echo(self) -> bool:
-        """Whether the mic frame being released follows the system audio just before it."""
+        """Whether the mic frame being released follows the system audio around it."""
         mic = np.asarray(self._mic_env)
         sys_ = np.asarray(self._sys_env)
         # The frame released now sits ``look`` frames before the newest; judge the window
         # around it, up to the newest frame.
-        end = mic.size
+        end = mic.size - self._lead
         start = end - self._win
         if start < self._lag:
             return False
         a = mic[start:end]
         if a.max() <= 1e-5:
             return False
-        # Row ``lag`` holds the system envelope ``lag`` frames earlier than the mic window.
+        # Row r holds the system envelope r - lead frames earlier than the mic window.
         lagged = np.lib.stride_tricks.sliding_window_view(
-            sys_[start - self._lag:end], self._win)[::-1]
+            sys_[start - self._lag:end + self._lead], self._win)[::-1]
         loud = lagged.max(axis=1) >= self.system_floor
         if not loud.any():
             return False

@@ -95,6 +95,7 @@ class LiveDiarizer:
         self._pending: list[_Pending] = []
         self._named: dict[str, str] = {}
         self._name_tried: dict[str, float] = {}
+        self._candidate: dict[str, str | None] = {}
         self._profiles: list | None = None
         self._thread: threading.Thread | None = None
         self.error: str | None = None
@@ -189,7 +190,6 @@ class LiveDiarizer:
     # -- worker thread --------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            _one_thread_for_torch()
             for channel in self.diarized:
                 self._online[channel] = OnlineDiarizer(
                     self.options.diarization, max_speakers=self.options.max_speakers,
@@ -271,32 +271,30 @@ class LiveDiarizer:
             cl = od.clusterer
             for i in range(cl.speakers):
                 sid = self._prefix[channel] + speaker_id(i)
-                speech = cl.speech_windows(i) * hop
-                # Try again only after 5 s more speech: matches firm up as speech adds up.
+                vector, windows = cl.voice(i)
+                speech = windows * hop
+                # Checked again after every 3 s more of its speech, as the voice firms up.
                 if (sid not in self._named and speech >= self.options.name_after
-                        and speech >= self._name_tried.get(sid, 0.0) + 5.0):
-                    voices[sid] = cl.centroid(i)
+                        and speech >= self._name_tried.get(sid, 0.0) + 3.0):
+                    voices[sid] = vector
                     self._name_tried[sid] = speech
         if not voices:
             return
         free = [p for p in self._profiles if p.name not in self._named.values()]
         found = match_voices(voices, free)
-        if found:
-            self._named.update(found)
+        confirmed = {}
+        for sid in voices:
+            # A name is given only when two checks in a row agree: early on one label may
+            # still hold two voices, and a name once shown stays.
+            if found.get(sid) and self._candidate.get(sid) == found[sid]:
+                confirmed[sid] = found[sid]
+            self._candidate[sid] = found.get(sid)
+        if confirmed:
+            self._named.update(confirmed)
             with self._lock:
-                self._out.extend(SpeakerName(k, v) for k, v in found.items())
+                self._out.extend(SpeakerName(k, v) for k, v in confirmed.items())
 
     def _fail(self, exc: BaseException) -> None:
         self.error = f"live speaker labels stopped: {exc}"
         log.warning("%s", self.error, exc_info=not isinstance(exc, DesktopAsrError))
 
-
-def _one_thread_for_torch() -> None:
-    """The speaker encoder runs beside the speech decoder: one torch thread is enough for it,
-    and more would fight the decoder's threads for the cores (measured: ~40x slower windows
-    with torch's default thread count while CTranslate2 decodes on 2 cores)."""
-    try:
-        import torch
-    except ImportError:
-        return
-    torch.set_num_threads(1)

@@ -83,6 +83,16 @@ class OnlineClusterer:
         total = self._sums[speaker]
         return total / max(float(np.linalg.norm(total)), 1e-8)
 
+    def voice(self, speaker: int) -> tuple[np.ndarray, int]:
+        """Unit-length mean raw embedding of the pool windows now believed to be ``speaker``
+        (labels given out early may have been another voice's), and how many there are."""
+        internal = next((k for k, v in self._shown.items() if v == speaker), None)
+        members = self._vectors[self._belief == internal] if internal is not None else []
+        if not len(members):
+            return np.zeros(0), 0
+        mean = members.mean(axis=0)
+        return mean / max(float(np.linalg.norm(mean)), 1e-8), len(members)
+
     def add(self, vectors: np.ndarray) -> list[Decision]:
         """Take a batch of new raw embeddings (n, dim); returns the windows decided now."""
         vectors = np.asarray(vectors, dtype=np.float64)

@@ -59,7 +59,6 @@ def load_pipeline(model: str, token: str | None = None) -> Any:
 
     Raises ModelError with what to do when it is not available.
     """
-    _, pipeline_cls = _import_pyannote()
     path = Path(model).expanduser()
     local = path.exists()
     if local and path.is_dir() and not (path / "config.yaml").is_file():
@@ -68,6 +67,7 @@ def load_pipeline(model: str, token: str | None = None) -> Any:
     # A hub id is "owner/name"; anything else that does not exist is a mistyped folder.
     if not local and (model.startswith((".", "/", "~")) or model.count("/") != 1):
         raise ModelError(f"{_describe(model)}: no such folder (nor an owner/name hub id)")
+    _, pipeline_cls = _import_pyannote()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -138,7 +138,8 @@ def read_journal(path: Path) -> tuple[Transcript, bool]:
                 session.label(record["channel"], int(record["utterance"]),
                               float(record["start"]), record.get("speaker"))
             elif kind == "speaker_name":
-                session.name(str(record["speaker"]), str(record.get("name") or ""))
+                session.name(str(record["speaker"]), str(record.get("name") or ""),
+                             from_voice=record.get("source") == "voice")
             elif kind == "settled":
                 session.settle(Transcript.from_dict(record["transcript"]))
     if session is None:

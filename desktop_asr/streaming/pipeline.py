@@ -181,8 +181,8 @@ class LivePipeline:
             self.transcript.label(item.channel, item.utterance, item.start, item.speaker)
             self._send(SpeakerUpdate(item.channel, item.utterance, item.start, item.speaker,
                                      self._clock()))
-        elif item.speaker not in self.transcript.names:  # a rename is never overridden
-            self.transcript.name(item.speaker, item.name)
+        elif item.speaker not in self.transcript.user_names:  # a rename is never overridden
+            self.transcript.name(item.speaker, item.name, from_voice=True)
             self._send(SpeakerNamed(item.speaker, item.name, "voice", self._clock()))
 
     def _settle_speakers(self) -> None:

@@ -41,7 +41,8 @@ class SessionTranscript:
         self.source = source
         self.diarized = tuple(c for c in self.channel_labels if c in diarized)
         self._pieces: dict[tuple[str, int], list[_Piece]] = {}
-        self._names: dict[str, str] = {}
+        self._names: dict[str, str] = {}        # given by the user: always win
+        self._voices: dict[str, str] = {}       # from enrolled voices: the finalise pass redoes
         self._settled: Transcript | None = None
         self._lock = threading.Lock()
         multi = len(self.channel_labels) > 1
@@ -71,18 +72,29 @@ class SessionTranscript:
                     return True
         return False
 
-    def name(self, speaker: str, name: str) -> None:
-        """Show ``speaker`` as ``name`` (blank: back to its id) in everything from now on."""
+    def name(self, speaker: str, name: str, *, from_voice: bool = False) -> None:
+        """Show ``speaker`` as ``name`` (blank: back to its id) in everything from now on.
+
+        ``from_voice`` names come from enrolled voices: they never override the user's names
+        and the finalise pass replaces them with its own matches.
+        """
+        clean = " ".join(str(name).split())
         with self._lock:
-            clean = " ".join(str(name).split())
+            target = self._voices if from_voice else self._names
             if clean:
-                self._names[speaker] = clean
+                target[speaker] = clean
             else:
-                self._names.pop(speaker, None)
+                target.pop(speaker, None)
 
     @property
     def names(self) -> dict[str, str]:
-        """Speaker id -> name given."""
+        """Speaker id -> name shown (the user's, else an enrolled voice's)."""
+        with self._lock:
+            return {**self._voices, **self._names}
+
+    @property
+    def user_names(self) -> dict[str, str]:
+        """Speaker id -> name the user gave."""
         with self._lock:
             return dict(self._names)
 
@@ -90,9 +102,8 @@ class SessionTranscript:
         """Use ``transcript`` (the finalise pass's, e.g. from a journal) from now on."""
         with self._lock:
             self._settled = transcript
-            for spk in transcript.speakers:
-                if spk.name and spk.id not in self._names:
-                    self._names[spk.id] = spk.name
+            self._voices = {spk.id: spk.name for spk in transcript.speakers
+                            if spk.name and spk.id not in self._names}
 
     def relabel(self, turns: Mapping[str, Sequence[SpeakerTurn]], *,
                 names: Mapping[str, str] | None = None,
@@ -100,11 +111,13 @@ class SessionTranscript:
         """Relabel every word of the diarized channels from final ``turns`` and settle.
 
         Utterances in ``drop`` (e.g. the far side's echo on the microphone) are left out.
-        Names already given win over ``names`` (a rename is never undone).
+        ``names`` (the final pass's voice matches) replace the live ones; the user's names
+        stay (a rename is never undone).
         """
         with self._lock:
-            for sid, name in (names or {}).items():
-                self._names.setdefault(sid, name)
+            if names is not None:
+                self._voices = {sid: n for sid, n in names.items()
+                                if n not in self._names.values()}
             segments: list[Segment] = []
             for key, pieces in self._pieces.items():
                 if key in drop:
@@ -146,7 +159,8 @@ class SessionTranscript:
         used = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
         fixed = [sid for sid in (MIC, SYSTEM) if sid in used]
         order = fixed + [sid for sid in used if sid not in fixed]
-        speakers = tuple(Speaker(sid, self._names.get(sid) or self._channel_names.get(sid, ""))
+        shown = {**self._voices, **self._names}
+        speakers = tuple(Speaker(sid, shown.get(sid) or self._channel_names.get(sid, ""))
                          for sid in order)
         return Transcript(segments=tuple(segments), speakers=speakers, language=language,
                           duration=duration, source=self.source, model=self.model)
