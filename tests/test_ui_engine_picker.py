@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import types
 from pathlib import Path
@@ -93,3 +95,22 @@ def test_an_engine_that_cannot_caption_live_is_shown_but_not_offered_live(qtbot,
     assert not files.word_timestamps.isEnabled() and not files.vocabulary.isEnabled()
     _pick(qtbot, files.engine, "faster-whisper")
     assert files.word_timestamps.isEnabled() and files.vocabulary.isEnabled()
+
+
+def test_listing_engines_in_the_picker_loads_no_ml_library(tmp_path) -> None:
+    """The picker asks the core; building it must not pull torch or transformers in."""
+    code = ("import sys\n"
+            "from PySide6.QtWidgets import QApplication\n"
+            "app = QApplication([])\n"
+            "from desktop_asr.engines import EngineConfig\n"
+            "from desktop_asr.ui.options_bar import OptionsBar\n"
+            "bar = OptionsBar(EngineConfig(device='cpu'), live=True)\n"
+            "assert bar.engine.count() >= 2, bar.engine.count()\n"
+            "heavy = [m for m in ('torch', 'transformers', 'torchaudio') if m in sys.modules]\n"
+            "print('heavy:', heavy)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, env={**os.environ,
+                                            "QT_QPA_PLATFORM": "offscreen",
+                                            "DESKTOP_ASR_HOME": str(tmp_path)})
+    assert proc.returncode == 0, proc.stderr
+    assert "heavy: []" in proc.stdout, proc.stdout
