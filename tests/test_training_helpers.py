@@ -2,7 +2,7 @@
 
 ``random_whisper`` is a one-layer, 64-wide Whisper with random weights but tiny.en's real
 tokenizer, feature extractor and generation config: a stand-in for real weights wherever
-training them for real would take minutes.
+training them for real would take minutes. Its decoder is set to end transcripts at once.
 """
 
 from __future__ import annotations
@@ -39,6 +39,15 @@ def random_whisper(factory: pytest.TempPathFactory) -> Path:
         "decoder_ffn_dim": 128})
     torch.manual_seed(0)
     model = transformers.WhisperForConditionalGeneration(small)
+    with torch.no_grad():
+        # Make the untrained decoder end every transcript at once (a constant final state
+        # that points at <|endoftext|>): a random model otherwise babbles 448 tokens through
+        # every temperature fallback, which makes scoring it slow. Training still moves it.
+        eot = int(config.eos_token_id)
+        direction = torch.randn(small.d_model)
+        model.model.decoder.layer_norm.weight.zero_()
+        model.model.decoder.layer_norm.bias.copy_(direction)
+        model.model.decoder.embed_tokens.weight[eot] = 8.0 * direction / direction.norm()
     model.generation_config = transformers.GenerationConfig.from_pretrained(real)
     model.generation_config.alignment_heads = [[0, 0]]
     out = root / "whisper-random"

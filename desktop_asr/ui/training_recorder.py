@@ -37,8 +37,13 @@ class TakeRecorder(QObject):
 
     def start(self) -> None:
         """Open the source and record until stop(), its end, or 30 s."""
-        if self.recording:
-            return
+        thread = self._thread
+        if thread is not None and thread.is_alive():
+            # The previous take's worker hands its take over as its very last act, so it may
+            # still be finishing when the next take is asked for: let it end first.
+            thread.join(2.0)
+            if thread.is_alive():
+                return
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="take recorder", daemon=True)
         self._thread.start()
