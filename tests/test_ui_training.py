@@ -75,7 +75,11 @@ def test_wizard_records_checks_plays_rerecords_and_saves(qtbot, spoken, tmp_path
     with wave.open(str(folder / row["audio"]), "rb") as w:
         assert (w.getframerate(), w.getnchannels()) == (16000, 1)
     assert json.loads((folder / "dataset.json").read_text())["vocabulary"] == ["Veltrion"]
-    qtbot.mouseClick(wizard.skip_button, Qt.MouseButton.LeftButton)
+    wizard.vocabulary.setText("Veltrion, Zorbex")  # terms typed later join the list
+    _record(qtbot, wizard)
+    qtbot.mouseClick(wizard.keep_button, Qt.MouseButton.LeftButton)
+    assert json.loads((folder / "dataset.json").read_text())["vocabulary"] == ["Veltrion",
+                                                                               "Zorbex"]
     qtbot.mouseClick(wizard.skip_button, Qt.MouseButton.LeftButton)
     assert wizard.position.text() == "All 3 prompts done"
     assert not wizard.record_button.isEnabled()

@@ -176,13 +176,21 @@ def _run_whisper(config: TrainConfig, base: BaseModel, terms: tuple[str, ...],
 
     if config.threads:
         torch.set_num_threads(config.threads)
-    before = _scores(reporter, "before", _base_ct2(base, work, config, reporter), test,
-                     reference, config, terms, should_stop)
+    from accelerate import PartialState
+
+    # Under `accelerate launch` every process trains; only the main one scores, exports and
+    # installs (the others would race it for the same files).
+    main = PartialState().is_main_process
+    reporter.enabled = reporter.enabled and main
+    before = (_scores(reporter, "before", _base_ct2(base, work, config, reporter), test,
+                      reference, config, terms, should_stop) if main else {})
     reporter.emit("metrics", stage="before",
                   **{k: v for k, v in before.items() if k != "transcripts"})
     loaded = load_whisper(base.path, config.language)
     model, outcome = train_whisper(loaded, train, dev, config, reporter, should_stop)
     train_seconds, train_cpu = outcome.seconds, time.process_time() - cpu_started
+    if not main:
+        return {"model": config.name, "steps": outcome.steps, "registered": False}
     reporter.phase("export", "saving and exporting to CTranslate2")
     hf_dir = work / "checkpoint"
     model.save_pretrained(str(hf_dir), safe_serialization=True)

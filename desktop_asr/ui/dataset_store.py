@@ -113,6 +113,23 @@ def create_dataset(name: str, root: Path | None = None, vocabulary: tuple[str, .
     return folder
 
 
+def add_vocabulary(folder: Path, terms: tuple[str, ...]) -> None:
+    """Merge ``terms`` into the dataset's vocabulary list (the job scores them)."""
+    path = folder / INFO
+    try:
+        info = json.loads(path.read_text(encoding="utf-8"))
+        info = info if isinstance(info, dict) else {}
+    except (OSError, ValueError):
+        info = {"language": "en"}
+    known = [str(t) for t in info.get("vocabulary") or ()]
+    new = [t for t in terms if t and t not in known]
+    if new:
+        info["vocabulary"] = known + new
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+
+
 def manifest_rows(folder: Path) -> list[dict]:
     """The manifest's readable lines (bad lines are the validator's business)."""
     rows = []

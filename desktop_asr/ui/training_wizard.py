@@ -253,8 +253,10 @@ class RecordingWizard(QWidget):
             return None
         prompt = self.current_prompt
         assert prompt is not None
+        terms = tuple(t.strip() for t in self.vocabulary.text().split(",") if t.strip())
         try:
             row = store.save_take(self.dataset, self.take, prompt)
+            store.add_vocabulary(self.dataset, terms)
         except OSError as exc:
             self.errorOccurred.emit(f"could not save the take: {exc.strerror or exc}")
             return None
