@@ -121,6 +121,7 @@ def run_job(data: Path, work: Path, args: argparse.Namespace) -> tuple[dict, flo
         log = open(work / "events.jsonl", "w", encoding="utf-8")
         for line in proc.stdout:
             log.write(line)
+            log.flush()
             event = json.loads(line)
             kind = event["event"]
             if kind == "step":

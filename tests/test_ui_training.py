@@ -141,3 +141,21 @@ def test_cancel_from_the_page_installs_nothing(qtbot, window: MainWindow, spoken
     assert "Cancelled" in panel.status.text()
     assert ModelManager().installed_path("never") is None
     assert not panel.use_button.isEnabled()
+
+
+def test_editor_corrections_button_adds_them_to_the_dataset(qtbot, window: MainWindow, spoken,
+                                                            isolated_home: Path) -> None:
+    from test_dataset import _session_with_edit
+
+    from desktop_asr.settings import load_settings as settings_now
+
+    _session_with_edit(settings_now().sessions_path(), spoken(SENTENCE))
+    folder = window.training.wizard.create_dataset("corrections")
+    panel = window.training.train
+    panel.reload()
+    panel.select_dataset(folder)
+    with qtbot.waitSignal(panel.message, timeout=120000) as said:
+        qtbot.mouseClick(panel.add_edits, Qt.MouseButton.LeftButton)
+    assert said.args[0].startswith("imported 1 clip(s)"), said.args[0]
+    rows = [json.loads(x) for x in (folder / "manifest.jsonl").read_text().splitlines()]
+    assert [(r["text"], r["origin"]) for r in rows] == [(SENTENCE, "editor")]
