@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -105,30 +104,43 @@ def render(event: dict[str, Any], out: TextIO) -> None:
     out.flush()
 
 
+def _pump(proc: subprocess.Popen, args: argparse.Namespace, state: dict[str, Any]) -> None:
+    """Show (or pass on) the job's events until its stdout closes."""
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if args.jsonl:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        else:
+            render(event, sys.stdout)
+        if event.get("event") == "done":
+            state["done"] = event
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``desktop-asr train``."""
     proc = subprocess.Popen(training_command(*job_args(args)), stdout=subprocess.PIPE,
                             text=True, bufsize=1)
-    done: dict[str, Any] | None = None
-    assert proc.stdout is not None
+    state: dict[str, Any] = {}
     try:
-        for line in proc.stdout:
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            if args.jsonl:
-                sys.stdout.write(line)
-                sys.stdout.flush()
-            else:
-                render(event, sys.stdout)
-            if event.get("event") == "done":
-                done = event
-        status = proc.wait()
+        _pump(proc, args, state)
     except KeyboardInterrupt:
-        # The job got the terminal's SIGINT too; make sure, then wait for its clean stop.
-        proc.send_signal(signal.SIGINT)
-        status = proc.wait()
+        # The job is in the terminal's process group, so it got the same SIGINT and stops at
+        # its next step; a second Ctrl-C reaches it too and stops it at once.
+        print("\nstopping the training job (Ctrl-C again to stop it at once)…",
+              file=sys.stderr)
+        while True:
+            try:
+                _pump(proc, args, state)
+                break
+            except KeyboardInterrupt:
+                continue
+    status = proc.wait()
+    done = state.get("done")
     if status == 0 and done is not None and args.use_live:
         from desktop_asr.settings import load_settings, save_settings
 
