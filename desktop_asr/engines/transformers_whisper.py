@@ -38,6 +38,20 @@ _MAX_SINGLE_WINDOW = 27.0  # live buffers up to this long are decoded as one win
 _TOKENIZER_NAMES = ("<|endoftext|>", "<|startofprev|>", "<|notimestamps|>")
 
 
+class _DropGenerationConfigNotice(logging.Filter):
+    """transformers' Whisper generate passes its own generation config together with
+    arguments internally and then warns the caller about it on every run; nothing to act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Passing `generation_config` together with" not in record.getMessage()
+
+
+def _quiet_internal_notices() -> None:
+    target = logging.getLogger("transformers.generation.utils")
+    if not any(isinstance(f, _DropGenerationConfigNotice) for f in target.filters):
+        target.addFilter(_DropGenerationConfigNotice())
+
+
 def default_model() -> str:
     """The checkpoint benchmarks and the app use by default: the bundled tiny.en (converted)."""
     return "tiny.en"
@@ -129,6 +143,7 @@ class TransformersWhisperEngine:
         torch, transformers = _import_backend()
         from desktop_asr.engines.faster_whisper import default_cpu_threads
 
+        _quiet_internal_notices()
         self.config = config or EngineConfig()
         source, model_name, from_hub = resolve_checkpoint(self.config.model)
         device, compute_type = _choose_device(torch, self.config.device,
