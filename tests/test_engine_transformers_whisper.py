@@ -185,3 +185,86 @@ def test_unloadable_models_give_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="int8 is for the faster-whisper engine"):
         create_engine("transformers-whisper", EngineConfig(model=str(bundled_model_path()),
                                                            device="cpu", compute_type="int8"))
+
+
+def _random_multilingual_checkpoint(folder: Path) -> Path:
+    """A tiny multilingual Whisper with RANDOM weights, saved by transformers itself.
+
+    No multilingual Whisper can be downloaded here, so the vocabulary is tiny.en's with the
+    multilingual numbering (GPT-2's end-of-text becomes a plain token, every control token moves
+    up by one): the ids, languages and tasks are laid out as in Whisper tiny/base/small.
+    """
+    from transformers import (GenerationConfig, WhisperConfig, WhisperFeatureExtractor,
+                              WhisperForConditionalGeneration, WhisperTokenizer)
+
+    raw = json.loads((bundled_model_path() / "tokenizer.json").read_text())
+    raw["model"]["vocab"] = {("<|filler|>" if k == "<|endoftext|>" else k): v
+                             for k, v in raw["model"]["vocab"].items()}
+    for token in raw["added_tokens"]:
+        token["id"] += 1
+    raw["post_processor"] = None
+    folder.mkdir(parents=True)
+    (folder / "tokenizer.json").write_text(json.dumps(raw))
+    ids = {t["content"]: t["id"] for t in raw["added_tokens"]}
+    WhisperTokenizer.from_pretrained(str(folder), extra_special_tokens=list(ids)).save_pretrained(
+        str(folder))
+    langs = {t: i for t, i in ids.items() if t[2:-2].isalpha() and len(t) <= 7}
+    config = WhisperConfig(vocab_size=51865, d_model=64, encoder_layers=1, decoder_layers=2,
+                           encoder_attention_heads=2, decoder_attention_heads=2,
+                           encoder_ffn_dim=128, decoder_ffn_dim=128, max_target_positions=32,
+                           pad_token_id=50257, bos_token_id=50257, eos_token_id=50257,
+                           decoder_start_token_id=50258)
+    model = WhisperForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(
+        decoder_start_token_id=50258, eos_token_id=50257, pad_token_id=50257,
+        bos_token_id=50257, no_timestamps_token_id=ids["<|notimestamps|>"],
+        prev_sot_token_id=ids["<|startofprev|>"], is_multilingual=True, lang_to_id=langs,
+        task_to_id={"transcribe": ids["<|transcribe|>"], "translate": ids["<|translate|>"]},
+        alignment_heads=[[1, 0], [1, 1]], suppress_tokens=[220], begin_suppress_tokens=[220],
+        max_length=32)
+    model.save_pretrained(str(folder))
+    WhisperFeatureExtractor(feature_size=80).save_pretrained(str(folder))
+    return folder
+
+
+def test_multilingual_random_weights_round_trip_and_decoding_options(tmp_path: Path) -> None:
+    """Random weights: CTranslate2's converter and ours carry a multilingual model both ways
+    exactly, and the engine drives language, task, prompt and word timing for it."""
+    from safetensors.numpy import load_file
+
+    from desktop_asr.models.convert import convert_ct2_whisper, export_ct2_whisper
+
+    original = _random_multilingual_checkpoint(tmp_path / "random-hf")
+    ct2 = export_ct2_whisper(original, tmp_path / "random-ct2", quantization=None)
+    ct2_config = json.loads((ct2 / "config.json").read_text())
+    assert len(ct2_config["lang_ids"]) == 99
+    back = convert_ct2_whisper(ct2, tmp_path / "random-back")
+    before, after = load_file(str(original / "model.safetensors")), load_file(
+        str(back / "model.safetensors"))
+    for name, value in before.items():
+        if name.endswith("k_proj.bias"):
+            continue  # Whisper has none; transformers may still list a zero one
+        assert np.array_equal(after[name], value), name
+    gen_before = json.loads((original / "generation_config.json").read_text())
+    gen_after = json.loads((back / "generation_config.json").read_text())
+    for key in ("lang_to_id", "task_to_id", "alignment_heads", "no_timestamps_token_id"):
+        assert gen_after[key] == gen_before[key], key
+
+    engine = create_engine("transformers-whisper", EngineConfig(model=str(back), device="cpu",
+                                                                cpu_threads=2))
+    caps = engine.capabilities
+    assert len(caps.languages) == 99 and "de" in caps.languages and caps.translate
+    audio = (0.1 * np.random.default_rng(0).standard_normal(16000 * 3)).astype(np.float32)
+    language, probability = engine.detect_language(audio)
+    assert language in caps.languages and 0.0 < probability <= 1.0
+    base = replace(GREEDY, word_timestamps=True)
+    timed_words = 0
+    for options in (replace(base, language="de"), replace(base, language="fr", task="translate"),
+                    replace(base, language="es", fit_window=True,
+                            condition_on_previous_text=False)):
+        segments = engine.transcribe(audio, prompt="earlier words", options=options)
+        for seg in segments:  # random text, but well-formed segments and words
+            assert 0.0 <= seg.start <= seg.end <= 3.0
+            assert all(seg.start <= w.start <= w.end <= 3.0 for w in seg.words)
+            timed_words += len(seg.words)
+    assert timed_words > 0

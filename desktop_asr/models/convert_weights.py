@@ -70,7 +70,9 @@ def whisper_shape(model: Ct2Model) -> WhisperShape:
 
 
 def _f32(array: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(array, dtype=np.float32)
+    # Always a fresh copy: CTranslate2 stores identical variables once (an alias), and tensors
+    # sharing memory would look like undeclared tied weights to transformers.
+    return np.array(array, dtype=np.float32, copy=True, order="C")
 
 
 def _linear(model: Ct2Model, src: str, dst: str, out: dict[str, np.ndarray]) -> None:
