@@ -41,7 +41,7 @@ class CurvePlot(QWidget):
         """Axes box, the curve, the title and the last value."""
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = QRectF(self.rect()).adjusted(40, 22, -10, -18)
+        r = QRectF(self.rect()).adjusted(52, 22, -10, -18)
         p.setPen(QPen(QColor("#c8ccd2"), 1))
         p.drawRect(r)
         head = self.title
@@ -55,8 +55,8 @@ class CurvePlot(QWidget):
         ys = [y for _, y in self.points]
         x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
         y0, y1 = min(0.0, min(ys)), max(ys) if max(ys) > 0 else 1.0
-        p.drawText(QRectF(0, r.top() - 8, 38, 16), Qt.AlignmentFlag.AlignRight, self._label(y1))
-        p.drawText(QRectF(0, r.bottom() - 8, 38, 16), Qt.AlignmentFlag.AlignRight,
+        p.drawText(QRectF(0, r.top() - 8, 48, 16), Qt.AlignmentFlag.AlignRight, self._label(y1))
+        p.drawText(QRectF(0, r.bottom() - 8, 48, 16), Qt.AlignmentFlag.AlignRight,
                    self._label(y0))
         poly = QPolygonF([QPointF(r.left() + (x - x0) / (x1 - x0) * r.width(),
                                   r.bottom() - (y - y0) / (y1 - y0) * r.height())
