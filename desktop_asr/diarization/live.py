@@ -99,6 +99,7 @@ class LiveDiarizer:
         self._profiles: list | None = None
         self._thread: threading.Thread | None = None
         self.error: str | None = None
+        self.finalised: Finalisation | None = None
         self.label_delays: list[float] = []   # seconds from hand-over to label, per stretch
 
     # -- pipeline thread ------------------------------------------------------------------
@@ -185,7 +186,8 @@ class LiveDiarizer:
             self.error = f"speaker labels could not be settled: {exc}"
             log.warning("%s", self.error)
             return None
-        return Finalisation(turns, names, time.perf_counter() - started, opts.backend)
+        self.finalised = Finalisation(turns, names, time.perf_counter() - started, opts.backend)
+        return self.finalised
 
     # -- worker thread --------------------------------------------------------------------
     def _run(self) -> None:

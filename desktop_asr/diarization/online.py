@@ -25,6 +25,7 @@ from desktop_asr.vad import VadOptions, VoiceDetector, make_detector
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
+WARMUP_SECONDS = 20.0  # at most this long after the first speech labels wait for more of it
 
 
 def speaker_id(index: int) -> str:
@@ -204,6 +205,10 @@ class OnlineDiarizer:
         self._label(spans)
         if flush:
             self._apply(self.clusterer.flush())
+        elif (not self.clusterer.warm and self._spans
+              and now - self._spans[0][0] > WARMUP_SECONDS):
+            # Sparse speech: labels for the first lines should not wait for ever.
+            self._apply(self.clusterer.end_warmup())
         self._decide(now, final)
         self._trim()
 
