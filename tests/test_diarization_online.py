@@ -181,7 +181,7 @@ def test_echo_duplicates_are_the_mic_lines_repeating_the_system() -> None:
 
 
 def test_enrolled_voice_names_its_speaker_and_no_other(conversation, enrolment_a,
-                                                        tmp_path) -> None:
+                                                        monkeypatch) -> None:
     backend_or_skip()
     from desktop_asr.diarization.profiles import (ProfileError, enroll, load_profiles,
                                                   remove_profile)
@@ -195,6 +195,17 @@ def test_enrolled_voice_names_its_speaker_and_no_other(conversation, enrolment_a
     result = diarize(conversation.audio, EMBEDDED)
     mapping = overlap_mapping(result.turns, conversation.truth)
     assert result.names == {mapping["A"]: "Alice"}
+    # A file's transcript carries the name (TXT/SRT/VTT/JSON all print it).
+    import desktop_asr.diarization.label as label_mod
+    from desktop_asr.types import Transcript
+
+    lines = tuple(Segment(s, e, f" {text}") for s, e, _, text in conversation.truth)
+    monkeypatch.setattr(label_mod, "diarize", lambda audio, options=None: result)  # not again
+    named = label_mod.label_transcript(Transcript(segments=lines), conversation.audio, EMBEDDED)
+    said = {named.speaker_label(seg.speaker) for seg, t in zip(named.segments,
+                                                               conversation.truth)
+            if t[2] == "A"}
+    assert said == {"Alice"}
     remove_profile("ALICE")
     assert load_profiles() == []
     with pytest.raises(ProfileError):

@@ -142,11 +142,13 @@ def run(args: argparse.Namespace) -> int:
         lost = (f"; {last.overflows} overflow(s), {last.frames_dropped / 16000:.1f}s of audio "
                 "lost" if last and last.overflows else "")
         settled = printer.settled
-        if settled is not None:
+        if settled is not None and settled.backend != "none":
             print(f"desktop-asr: speaker labels settled ({settled.backend}, "
-                  f"{settled.seconds:.1f}s): {len(settled.transcript.speakers)} speaker(s)"
-                  + (f", {settled.echo_dropped} echo line(s) dropped" if settled.echo_dropped
-                     else ""), file=sys.stderr)
+                  f"{settled.seconds:.1f}s): {len(settled.transcript.speakers)} speaker(s)",
+                  file=sys.stderr)
+        if settled is not None and settled.echo_dropped:
+            print(f"desktop-asr: {settled.echo_dropped} microphone line(s) repeated the system "
+                  "audio (echo) and were left out", file=sys.stderr)
         print(f"desktop-asr: {session.pipeline.audio_seconds:.1f}s captioned{lost}; "
               f"transcript: {', '.join(str(p) for p in written)}", file=sys.stderr)
     return 1 if any(err.fatal for err in errors) else 0
