@@ -67,6 +67,7 @@ class OnlineDiarizer:
         self._window_scores: list[np.ndarray] = []
         self._raw = np.full(0, -1, dtype=int)     # frame labels before turn smoothing
         self._raw_end = 0
+        self._raw_last: int | None = None         # the last speech frame's raw label
         self._frames = np.full(0, -1, dtype=int)  # frozen frame labels
         self._decided = 0                          # frames [0, _decided) are frozen
         self.embed_seconds = 0.0
@@ -295,8 +296,8 @@ class OnlineDiarizer:
             limit = min(limit, waiting[0])
         end = int(np.floor(limit / FRAME + 1e-9))
         if end > self._raw_end:
-            if end > self._raw.size:
-                grow = end - self._raw.size
+            if end > self._raw.size:  # grow by doubling: an hour is 72 000 frames
+                grow = max(end - self._raw.size, self._raw.size, 1024)
                 self._raw = np.concatenate([self._raw, np.full(grow, -1)])
                 self._frames = np.concatenate([self._frames, np.full(grow, -1)])
             self._fill_frames(self._raw_end, end)
@@ -330,8 +331,7 @@ class OnlineDiarizer:
         spans = spans[near]
         centre = spans.mean(axis=1) if near.size else np.zeros(0)
         half = (spans[:, 1] - spans[:, 0]) / 2 if near.size else np.zeros(0)
-        before = self._raw[:a][self._raw[:a] >= 0]
-        last = int(before[-1]) if before.size else None
+        last = self._raw_last
         regions = [*self.regions] + ([self._open] if self._open is not None else [])
         for r in regions:
             i = max(a, int(np.floor(r.start / FRAME)))
@@ -351,3 +351,4 @@ class OnlineDiarizer:
                     last = self._window_labels[0]
                 if last is not None:
                     self._raw[i + f] = last
+        self._raw_last = last
