@@ -286,7 +286,11 @@ class LivePage(QWidget):
             self._speaker_names.update({s.id: s.name for s in event.transcript.speakers
                                         if s.name})
             self._show_speakers()
-            self.message.emit(f"Speaker labels settled: {len(self._speaker_ids)} speaker(s)")
+            echo = (f"; {event.echo_dropped} echo line(s) of the far side left out"
+                    if event.echo_dropped else "")
+            settled = (f"Speaker labels settled: {len(self._speaker_ids)} speaker(s)"
+                       if event.backend != "none" else "Captions settled")
+            self.message.emit(settled + echo)
 
     def _saw_speaker(self, speaker: str) -> None:
         if speaker not in self._speaker_ids:
