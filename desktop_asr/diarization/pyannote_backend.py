@@ -68,6 +68,9 @@ def load_pipeline(model: str, token: str | None = None) -> Any:
     if not local and (model.startswith((".", "/", "~")) or model.count("/") != 1):
         raise ModelError(f"{_describe(model)}: no such folder (nor an owner/name hub id)")
     _, pipeline_cls = _import_pyannote()
+    hub_log = logging.getLogger("huggingface_hub")
+    level = hub_log.level
+    hub_log.setLevel(logging.ERROR)  # its retry warnings would add lines to our one-line error
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -80,6 +83,8 @@ def load_pipeline(model: str, token: str | None = None) -> Any:
                 "huggingface.co), then choose its folder in Settings or pass "
                 "--pyannote-model FOLDER; a token goes in Settings > Speakers")
         raise ModelError(f"{_describe(model)} is not available: {_one_line(exc)}; {hint}") from exc
+    finally:
+        hub_log.setLevel(level)
     if pipeline is None:
         raise ModelError(f"{_describe(model)} is not available (the hub gave no config.yaml); "
                          "a gated model needs a token in Settings > Speakers")
