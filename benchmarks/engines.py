@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 import json
 import os
 import resource
@@ -42,18 +41,15 @@ def _worker(name: str, model: str, manifest: Path) -> dict:
     """Load one engine, transcribe every clip, report texts, times and peak memory."""
     from desktop_asr.audio import decode_audio
     from desktop_asr.batch import transcribe_audio
-    from desktop_asr.engines import DecodeOptions, EngineConfig, create_engine
+    from desktop_asr.engines import DecodeOptions, EngineConfig, create_engine, engine_backend
     from desktop_asr.models import ModelManager
 
     clips = english_clips(manifest)
     audio = [decode_audio(c.audio) for c in clips]
     manager = ModelManager()
-    if name == "transformers-whisper":
-        manager.transformers_whisper(model)  # the one-time conversion is not load time
-    # "load" is the model: every installed backend is imported before the clock starts
-    for backend in ("faster_whisper", "torch", "torchaudio", "transformers"):
-        if importlib.util.find_spec(backend) is not None:
-            importlib.import_module(backend)
+    # "load" is the model: the engine's own backend is imported before the clock starts (and
+    # only that one, so the peak memory is the engine's)
+    importlib.import_module(engine_backend(name))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / _MIB
     started = time.perf_counter()
     config = EngineConfig(model=manager.model_for_engine(name, model), device="cpu",
@@ -204,6 +200,13 @@ def main() -> int:
         run = [(n, m) for n, m in run if n in args.only]
     results = []
     home = Path(tempfile.mkdtemp(prefix="bench-engines-home-"))
+    for name, model in run:
+        if name == "transformers-whisper" and not Path(model).is_dir():
+            # the one-time conversion runs before (in its own process: a child inherits its
+            # parent's peak RSS), so the worker's load time and peak memory are the engine's
+            subprocess.run([sys.executable, "-m", "desktop_asr", "models", "convert", model],
+                           env={**os.environ, "DESKTOP_ASR_HOME": str(home)}, check=True,
+                           capture_output=True, timeout=args.timeout)
     for name, model in run:
         print(f"running {name} on {model} ...", file=sys.stderr, flush=True)
         results.append(_run_worker(name, model, args.manifest, args.timeout, home))

@@ -40,6 +40,11 @@ def engine_extra(name: str) -> str:
     return _entry(name)[3]
 
 
+def engine_backend(name: str) -> str:
+    """The Python package the named engine is built on (imported when it is created)."""
+    return _entry(name)[2]
+
+
 def engine_available(name: str) -> bool:
     """Whether the package the engine needs is installed (found without importing it)."""
     try:
@@ -92,5 +97,5 @@ def create_engine(name: str = DEFAULT_ENGINE, config: EngineConfig | None = None
 
 __all__ = ["Cancelled", "DecodeOptions", "Engine", "EngineCapabilities", "EngineConfig",
            "EngineInfo", "ProgressCallback", "DEFAULT_ENGINE", "available_engines",
-           "create_engine", "engine_available", "engine_capabilities", "engine_default_model",
-           "engine_extra", "engine_names", "supports_live"]
+           "create_engine", "engine_available", "engine_backend", "engine_capabilities",
+           "engine_default_model", "engine_extra", "engine_names", "supports_live"]
