@@ -199,3 +199,18 @@ def test_cli_transcribes_with_a_random_conformer_checkpoint(
     assert all(0 <= w.start <= w.end <= duration for w in transcript.words)
     subs = list(srt.parse((out / f"{wav.stem}.srt").read_text(encoding="utf-8")))
     assert " ".join(s.content for s in subs).split() == transcript.text.split()
+
+
+def test_cli_refuses_hotwords_for_a_random_conformer_checkpoint_with_one_line(
+        checkpoint: Path, spoken, tmp_path: Path, capsys) -> None:
+    """A CTC engine has no custom vocabulary: one plain error line, exit 2, nothing written."""
+    from desktop_asr.cli.main import main
+
+    wav = spoken("Please send the report before Friday.")
+    out = tmp_path / "out"
+    rc = main(["transcribe", str(wav), "--engine", "conformer", "--model", str(checkpoint),
+               "-o", str(out), "--hotwords", "Kubernetes", "--quiet"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert len(err) == 1 and "custom vocabulary" in err[0] and "conformer" in err[0], err
+    assert not any(out.glob("*")) if out.exists() else True

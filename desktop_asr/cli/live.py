@@ -15,7 +15,7 @@ from desktop_asr.cli.live_printer import CaptionPrinter
 from desktop_asr.cli.speaker_flags import (add_live_speaker_flags, check_diarizer,
                                             live_speaker_choices)
 from desktop_asr.cli.transcribe import parse_formats, parse_hotwords
-from desktop_asr.engines import DEFAULT_ENGINE, EngineConfig, engine_names
+from desktop_asr.engines import DEFAULT_ENGINE, EngineConfig, engine_names, unsupported_options
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import BUNDLED_NAME
 from desktop_asr.streaming import (LiveOptions, LiveSession, PipelineError, PipelineStatus,
@@ -93,6 +93,10 @@ def run(args: argparse.Namespace) -> int:
         engine = load_engine(args.engine, config, download=True, show=sys.stderr.isatty())
     except DesktopAsrError as exc:
         print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        return 2
+    problem = unsupported_options(args.engine, engine.capabilities, decode)
+    if problem:
+        print(f"desktop-asr: error: {problem}", file=sys.stderr)
         return 2
     if decode.language is None and not engine.capabilities.multilingual:
         options = replace(options, stream=replace(options.stream, decode=replace(

@@ -17,7 +17,7 @@ from desktop_asr.cli.speaker_flags import (add_diarizer_flags, check_diarizer,
                                             diarizer_flags_given, with_diarizer)
 from desktop_asr.diarization import DiarizationOptions
 from desktop_asr.engines import (DEFAULT_ENGINE, DecodeOptions, Engine, EngineConfig,
-                                 create_engine, engine_names)
+                                 create_engine, engine_names, unsupported_options)
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.export import FORMATS, ExportOptions, export
 from desktop_asr.models import BUNDLED_NAME, ModelManager
@@ -160,9 +160,9 @@ def run(args: argparse.Namespace) -> int:
     except DesktopAsrError as exc:
         _error(str(exc))
         return 2
-    if options.language and options.language not in engine.capabilities.languages:
-        _error(f"model {engine.info.model} does not know language {options.language!r} "
-               f"(it knows {', '.join(engine.capabilities.languages[:12])}...)")
+    problem = unsupported_options(args.engine, engine.capabilities, options)
+    if problem:
+        _error(problem)
         return 2
     return _transcribe_all(engine, inputs, out_dir, formats, options, args, show, bars,
                            diarization)

@@ -6,7 +6,8 @@ import importlib
 import importlib.util
 
 from desktop_asr.engines.base import (Cancelled, DecodeOptions, Engine, EngineCapabilities,
-                                      EngineConfig, EngineInfo, ProgressCallback)
+                                      EngineConfig, EngineInfo, ProgressCallback,
+                                      unsupported_options)
 from desktop_asr.errors import MissingExtraError
 
 DEFAULT_ENGINE = "faster-whisper"
@@ -98,4 +99,5 @@ def create_engine(name: str = DEFAULT_ENGINE, config: EngineConfig | None = None
 __all__ = ["Cancelled", "DecodeOptions", "Engine", "EngineCapabilities", "EngineConfig",
            "EngineInfo", "ProgressCallback", "DEFAULT_ENGINE", "available_engines",
            "create_engine", "engine_available", "engine_backend", "engine_capabilities",
-           "engine_default_model", "engine_extra", "engine_names", "supports_live"]
+           "engine_default_model", "engine_extra", "engine_names", "supports_live",
+           "unsupported_options"]

@@ -145,6 +145,23 @@ class Engine(Protocol):
         ...
 
 
+def unsupported_options(engine: str, capabilities: EngineCapabilities,
+                        options: DecodeOptions) -> str | None:
+    """Why ``options`` ask for something the engine cannot do, or None when they fit."""
+    if options.hotwords and not capabilities.hotwords:
+        return (f"the {engine} engine has no custom vocabulary (hotwords); leave it out or "
+                "use a Whisper engine")
+    if options.task == "translate" and not capabilities.translate:
+        return f"the {engine} engine cannot translate"
+    if options.language and capabilities.languages and \
+            options.language not in capabilities.languages:
+        shown = ", ".join(capabilities.languages[:12])
+        more = "..." if len(capabilities.languages) > 12 else ""
+        return f"the {engine} engine's model does not know language {options.language!r} " \
+               f"(it knows {shown}{more})"
+    return None
+
+
 def check_audio(audio: np.ndarray) -> np.ndarray:
     """Validate engine input and return it as contiguous 1-D float32."""
     arr = np.asarray(audio)

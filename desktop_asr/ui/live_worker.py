@@ -20,7 +20,8 @@ from desktop_asr.capture.base import AudioSource, CaptureError
 from desktop_asr.capture.devices import open_source
 from desktop_asr.diarization.live import LiveSpeakerOptions
 from desktop_asr.diarization.pipeline import check_diarizer
-from desktop_asr.engines import DEFAULT_ENGINE, Engine, EngineConfig, create_engine
+from desktop_asr.engines import (DEFAULT_ENGINE, Engine, EngineConfig, create_engine,
+                                 unsupported_options)
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import ModelManager
 from desktop_asr.streaming import LiveOptions, LiveSession, StreamOptions, streaming_decode_options
@@ -116,6 +117,9 @@ class LiveWorker(QObject):
             if language is None and not engine.capabilities.multilingual:
                 language = engine.capabilities.languages[0]
             decode = streaming_decode_options(language=language, hotwords=request.hotwords)
+            problem = unsupported_options(request.engine_name, engine.capabilities, decode)
+            if problem:
+                raise DesktopAsrError(problem)
             if request.speakers is not None:
                 check_diarizer(request.speakers.diarization)
             options = LiveOptions(stream=StreamOptions(decode=decode), vad=request.vad,

@@ -11,7 +11,8 @@ from PySide6.QtCore import QObject, Signal, Slot
 from desktop_asr.audio import probe_audio
 from desktop_asr.batch import FileResult, transcribe_files
 from desktop_asr.diarization import check_backend
-from desktop_asr.engines import Cancelled, Engine, EngineConfig, create_engine
+from desktop_asr.engines import (Cancelled, Engine, EngineConfig, create_engine,
+                                 unsupported_options)
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import ModelManager
 from desktop_asr.ui.events import (
@@ -67,10 +68,9 @@ class TranscribeWorker(QObject):
             if job.diarization is not None:
                 check_backend()  # a missing extra is one clear error, before any work
             engine = self._ensure_engine(job)
-            language = job.options.language
-            if language is not None and language not in engine.capabilities.languages:
-                raise DesktopAsrError(f"model {engine.info.model} does not know language "
-                                      f"{language!r}")
+            problem = unsupported_options(job.engine_name, engine.capabilities, job.options)
+            if problem:
+                raise DesktopAsrError(problem)
             if not job.cancel.is_set():
                 self.jobStarted.emit(JobStarted(job.files,
                                                 tuple(_duration(p) for p in job.files)))
