@@ -13,7 +13,7 @@ import pytest
 import srt
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QFileDialog
+from PySide6.QtWidgets import QApplication, QFileDialog, QTabWidget
 
 from desktop_asr.engines import EngineConfig
 from desktop_asr.ui import MainWindow, run_app
@@ -365,3 +365,13 @@ def test_speakers_option_labels_who_spoke_in_the_editor(qtbot, window, tmp_path)
     assert found["A"] != found["B"]                               # ...and not the same one
     shown = window.files.transcript.plain_text()
     assert transcript.speaker_label(transcript.speakers[0].id) in shown
+
+
+def test_the_window_fits_a_1280_pixel_wide_screen_on_every_page(window) -> None:
+    """Every page's controls fit a common laptop screen (1280x720 at 100 % scaling)."""
+    tabs = window.findChild(QTabWidget)
+    assert tabs is not None and tabs.count() >= 5
+    for i in range(tabs.count()):
+        tabs.setCurrentIndex(i)
+        hint = window.minimumSizeHint()
+        assert hint.width() <= 1280 and hint.height() <= 720, (tabs.tabText(i), hint)

@@ -93,8 +93,11 @@ def test_an_engine_that_cannot_caption_live_is_shown_but_not_offered_live(qtbot,
     assert "no live mode" in files.engine_capabilities.text()
     # what the engine cannot do is not offered for it
     assert not files.word_timestamps.isEnabled() and not files.vocabulary.isEnabled()
+    files.vocabulary.setText("Kubernetes, Dashwood")  # e.g. saved for another engine
+    assert files.decode_options().hotwords == ()        # kept, but not sent to this engine
     _pick(qtbot, files.engine, "faster-whisper")
     assert files.word_timestamps.isEnabled() and files.vocabulary.isEnabled()
+    assert files.decode_options().hotwords == ("Kubernetes", "Dashwood")
 
 
 def test_listing_engines_in_the_picker_loads_no_ml_library(tmp_path) -> None:
@@ -114,3 +117,26 @@ def test_listing_engines_in_the_picker_loads_no_ml_library(tmp_path) -> None:
                                             "DESKTOP_ASR_HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr
     assert "heavy: []" in proc.stdout, proc.stdout
+
+
+def test_the_model_picker_follows_the_engine_and_lists_installed_checkpoints(qtbot) -> None:
+    """A Conformer-CTC checkpoint (random weights, standing in for a user's fine-tune) installed
+    in the models folder is offered to the conformer engine, not to Whisper, and switching the
+    engine switches to a model that engine can load."""
+    from desktop_asr.engines.ctc_random import build_random_conformer_ctc
+    from desktop_asr.paths import models_dir
+
+    build_random_conformer_ctc(models_dir() / "my-conformer", seed=1)
+    bar = OptionsBar(EngineConfig(device="cpu"))
+    qtbot.addWidget(bar)
+
+    def offered() -> list[str]:
+        return [bar.model.itemData(i) for i in range(bar.model.count())]
+
+    assert bar.engine_config().model == "tiny.en"
+    assert "my-conformer" not in offered()
+    _pick(qtbot, bar.engine, "conformer")
+    assert "my-conformer" in offered() and "tiny.en" not in offered()
+    assert bar.engine_config().model == "my-conformer"  # the installed one, not the stock
+    _pick(qtbot, bar.engine, "faster-whisper")
+    assert bar.engine_config().model == "tiny.en" and "my-conformer" not in offered()

@@ -262,6 +262,37 @@ class ModelManager:
                                           f"{entry.languages}; {entry.description}".rstrip("; ")))
         return entries
 
+    def list_for_engine(self, engine: str, default: str | None = None) -> list[ModelEntry]:
+        """The models ``engine`` can load: bundled/installed/downloadable Whisper models for the
+        Whisper engines; installed checkpoints of its kind (e.g. fine-tunes) for the others,
+        plus ``default`` (its stock model, whose load error says what to fetch) when given."""
+        from desktop_asr.models.kinds import CT2_WHISPER, ENGINE_KINDS, model_kind
+
+        kinds = ENGINE_KINDS.get(engine, ())
+        entries = self.list() if CT2_WHISPER in kinds else []
+        listed = {e.name for e in entries}
+        if self.models_dir.is_dir():
+            for folder in sorted(self.models_dir.iterdir()):
+                if folder.name.startswith(".") or folder.name in listed:
+                    continue
+                kind = model_kind(folder)
+                if kind is None or kind not in kinds or kind == CT2_WHISPER:
+                    continue
+                meta = self._read_meta(folder)
+                entries.append(ModelEntry(folder.name, "installed", folder, _folder_size(folder),
+                                          str(meta.get("description") or kind)))
+                listed.add(folder.name)
+        if default and default not in listed and Path(default).name not in listed:
+            folder = Path(default)
+            if folder.is_dir():
+                entries.append(ModelEntry(folder.name, "installed", folder, _folder_size(folder),
+                                          str(folder)))
+            else:
+                entries.append(ModelEntry(default, "stock", None, None,
+                                          "the engine's stock model; loading it says what to "
+                                          "download where the weights are missing"))
+        return entries
+
     def model_meta(self, name: str) -> dict[str, Any]:
         """Metadata of an installed model (source, and for fine-tuned ones their metrics)."""
         folder = self.installed_path(name)

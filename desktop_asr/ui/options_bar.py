@@ -7,11 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit,
+                               QVBoxLayout, QWidget)
 
 from desktop_asr.diarization import DiarizationOptions
 from desktop_asr.engines import (DEFAULT_ENGINE, DecodeOptions, EngineCapabilities, EngineConfig,
-                                 available_engines, engine_capabilities, supports_live)
+                                 available_engines, engine_capabilities, engine_default_model,
+                                 supports_live)
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import BUNDLED_NAME, ModelEntry, ModelManager
 
@@ -21,7 +23,8 @@ _DEVICES = (("Auto", "auto"), ("CPU", "cpu"), ("GPU (CUDA)", "cuda"))
 # Offered for multilingual models until the loaded model says what it knows.
 _COMMON_LANGUAGES = ("en", "de", "fr", "es", "it", "pt", "nl", "pl", "ru", "uk", "tr", "ar",
                      "hi", "ja", "ko", "zh")
-_STATUS = {"bundled": "bundled", "installed": "installed"}
+_WHISPER_ENGINES = ("faster-whisper", "transformers-whisper")
+_STATUS = {"bundled": "bundled", "installed": "installed", "stock": "stock"}
 _ENGINE_LABELS = {"faster-whisper": "Whisper (faster-whisper)",
                   "transformers-whisper": "Whisper (transformers)",
                   "wav2vec2": "wav2vec2 / HuBERT (CTC)", "conformer": "Conformer"}
@@ -96,26 +99,35 @@ class OptionsBar(QWidget):
         self.speakers.setAccessibleName("Label speakers")
         self.speakers.setToolTip("Tell who spoke when (speaker diarization; the first file "
                                  "loads the speaker model)")
-        layout = QHBoxLayout(self)
+        # Two rows, so the window still fits a 1280-px screen: what to run, then how.
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(6)
+        layout.setSpacing(4)
+        first, second = QHBoxLayout(), QHBoxLayout()
+        for row in (first, second):
+            row.setSpacing(6)
+            layout.addLayout(row)
         for caption, widget in (("Engine", self.engine), ("Model", self.model),
                                 ("Device", self.device), ("Language", self.language)):
             label = QLabel(caption, self)
             label.setBuddy(widget)
-            layout.addWidget(label)
-            layout.addWidget(widget)
-            layout.addSpacing(8)
+            first.addWidget(label)
+            first.addWidget(widget)
+            if widget is self.engine:
+                first.addWidget(self.engine_capabilities)
+            first.addSpacing(8)
+        first.addStretch(1)
         vocab_label = QLabel("Custom vocabulary", self)
         vocab_label.setBuddy(self.vocabulary)
-        layout.addWidget(vocab_label)
-        layout.addWidget(self.vocabulary, 1)
-        layout.addSpacing(8)
-        layout.addWidget(self.word_timestamps)
-        layout.addWidget(self.speakers)
-        layout.insertWidget(2, self.engine_capabilities)
+        second.addWidget(vocab_label)
+        second.addWidget(self.vocabulary, 1)
+        second.addSpacing(8)
+        second.addWidget(self.word_timestamps)
+        second.addWidget(self.speakers)
+        self._model_engine: str | None = None  # the engine the model list was made for
         self.model.currentIndexChanged.connect(self._on_model_changed)
         self.engine.currentIndexChanged.connect(self._on_engine_changed)
+        self.engine.currentIndexChanged.connect(lambda *_: self.reload_models())
         self.reload_models()
         self._on_engine_changed()
 
@@ -159,15 +171,24 @@ class OptionsBar(QWidget):
 
     def reload_models(self) -> None:
         """Fill the model picker from the model manager, keeping the current choice."""
+        engine = self.engine_name()
+        try:
+            default = engine_default_model(engine)
+            entries = ModelManager().list_for_engine(engine, default)
+        except (OSError, DesktopAsrError, ImportError) as exc:
+            log.warning("cannot list models: %s", exc)
+            default, entries = None, []
+        names = [e.name for e in entries]
         wanted = self.model.currentData() or self._base.model or BUNDLED_NAME
+        switched = self._model_engine not in (None, engine)
+        if wanted not in names and not Path(wanted).is_dir() and (
+                switched or engine not in _WHISPER_ENGINES):
+            # a model named for another engine is no use to this one: take this one's own
+            wanted = Path(default).name if default and Path(default).name in names else (
+                default or (names[0] if names else wanted))
+        self._model_engine = engine
         self.model.blockSignals(True)
         self.model.clear()
-        try:
-            entries = ModelManager().list()
-        except (OSError, DesktopAsrError) as exc:
-            log.warning("cannot list models: %s", exc)
-            entries = []
-        names = [e.name for e in entries]
         for entry in entries:
             self.model.addItem(_model_label(entry), entry.name)
             self.model.setItemData(self.model.count() - 1, entry.description or entry.name,
@@ -206,7 +227,9 @@ class OptionsBar(QWidget):
                              # speaker changes are found word by word
                              word_timestamps=(self.word_timestamps.isChecked()
                                               or self.speakers.isChecked()),
-                             hotwords=parse_hotwords(self.vocabulary.text()))
+                             # a disabled field keeps its text for the next engine, unused
+                             hotwords=(parse_hotwords(self.vocabulary.text())
+                                       if self.vocabulary.isEnabled() else ()))
 
     def diarization_options(self) -> DiarizationOptions | None:
         """Speaker labelling for the next job, or None when it is off."""
