@@ -89,3 +89,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("desktop-asr: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`desktop-asr models list | head`): not an error of ours.
+        # Point stdout at devnull so the interpreter's final flush does not complain.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
