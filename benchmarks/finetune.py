@@ -36,7 +36,7 @@ from finetune_data import (HELDOUT_ESPEAK, PIPER, TERMS, TRAIN_VOICES,  # noqa: 
                            general_sentences, heldout_sentences, train_sentences)
 
 from desktop_asr.audio import decode_audio  # noqa: E402
-from training.dataset import add_clip, create_dataset  # noqa: E402
+from desktop_asr.datasets.dataset import add_clip, create_dataset  # noqa: E402
 from training.evaluate import scored  # noqa: E402
 
 NAME = "bench-domain"

@@ -19,12 +19,12 @@ from desktop_asr.audio import decode_audio
 from desktop_asr.capture import FileSource
 from desktop_asr.export import write_export
 from desktop_asr.types import Segment, Transcript, Word
-from training.dataset import (DatasetError, Item, add_clip, create_dataset, read_dataset,
+from desktop_asr.datasets.dataset import (DatasetError, Item, add_clip, create_dataset, read_dataset,
                               replace_item)
 from training.dataset_edits import import_edits
 from training.dataset_import import import_any, import_folder, import_manifest
 from training.dataset_record import record_prompts
-from training.levels import check_levels
+from desktop_asr.datasets.levels import check_levels
 from training.validate import validate_dataset
 
 REPO = Path(__file__).resolve().parents[1]

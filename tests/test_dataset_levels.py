@@ -1,5 +1,5 @@
-"""The app's recording wizard and the training module check takes and write datasets on their
-own (the app may not import ``training``); these tests keep the two in step."""
+"""Take checks (desktop_asr.datasets.levels) on signals with known levels, and the wizard's
+dataset writing read back by the training module's validator."""
 
 from __future__ import annotations
 
@@ -8,44 +8,50 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from desktop_asr.datasets.dataset import read_dataset
+from desktop_asr.datasets.levels import check_levels
 from desktop_asr.ui import dataset_store as app_side
-from training import levels as training_side
-from training.dataset import read_dataset
 from training.validate import validate_dataset
 
-
-def _signals() -> dict[str, np.ndarray]:
-    rng = np.random.default_rng(0)
-    t = np.arange(16000 * 2) / 16000
-    voice = (0.3 * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
-             ).astype(np.float32)
-    return {"speech-like": voice, "short": voice[:4000], "long": np.tile(voice, 16),
-            "silent": np.zeros(32000, np.float32), "quiet": voice * 0.02,
-            "clipped": np.clip(voice * 8, -1, 1), "noise": rng.normal(0, 0.1, 32000)}
+SR = 16000
 
 
-@pytest.mark.parametrize("name", sorted(_signals()))
-def test_both_checks_agree(name: str) -> None:
-    x = _signals()[name]
-    app = app_side.check_take(x)
-    train = training_side.check_levels(x)
-    assert app.ok == train.ok
-    assert bool(app.warnings) == bool(train.warnings)
-    assert abs(app.level_dbfs - train.peak_dbfs) < 1e-6
-    assert abs(app.duration - train.duration) < 1e-9
+def _voice(seconds: float = 2.0, amplitude: float = 0.3) -> np.ndarray:
+    t = np.arange(int(seconds * SR)) / SR
+    return (amplitude * np.sin(2 * np.pi * 180 * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 3 * t))
+            ).astype(np.float32)
 
 
-def test_the_same_thresholds() -> None:
-    for name in ("MIN_SECONDS", "MAX_SECONDS", "CLIP_LEVEL", "CLIP_FRACTION", "SILENCE_DBFS",
-                 "QUIET_DBFS"):
-        assert getattr(app_side, name) == getattr(training_side, name), name
+def test_a_speech_like_take_is_fine_and_its_level_is_measured() -> None:
+    report = check_levels(_voice(amplitude=0.3))
+    assert report.ok and not report.warnings
+    # loudest 50-ms RMS of a 0.3-peak tone under a slow envelope: a little under 0.3/sqrt(2)
+    expected = 20 * np.log10(0.3 / np.sqrt(2))
+    assert expected - 1.0 < report.peak_dbfs <= expected + 0.01
+    assert report.duration == pytest.approx(2.0)
+    assert "sounds good" in report.summary()
+
+
+@pytest.mark.parametrize(("samples", "kind", "words"), [
+    (np.zeros(2 * SR, np.float32), "error", "silent"),
+    (_voice(0.3), "error", "too short"),
+    (_voice(31.0), "error", "too long"),
+    (_voice(amplitude=0.006), "warning", "very quiet"),
+    (np.clip(_voice(amplitude=2.4), -1, 1), "warning", "clipped"),
+])
+def test_bad_takes_say_what_is_wrong(samples: np.ndarray, kind: str, words: str) -> None:
+    report = check_levels(samples)
+    found = report.errors if kind == "error" else report.warnings
+    assert any(words in message for message in found), (report.errors, report.warnings)
+    assert report.ok == (kind == "warning")
+    assert words in report.summary()
 
 
 def test_takes_saved_by_the_app_are_a_valid_training_dataset(tmp_path: Path) -> None:
     folder = app_side.create_dataset("voice", root=tmp_path, vocabulary=("Veltrion",))
-    signals = _signals()
-    app_side.save_take(folder, signals["speech-like"], "first  sentence")
-    app_side.save_take(folder, signals["noise"], "second sentence")
+    rng = np.random.default_rng(0)
+    app_side.save_take(folder, _voice(), "first  sentence")
+    app_side.save_take(folder, rng.normal(0, 0.1, 2 * SR).astype(np.float32), "second sentence")
     dataset = read_dataset(folder)
     assert [i.id for i in dataset.items] == ["0001", "0002"]
     assert [i.text for i in dataset.items] == ["first sentence", "second sentence"]
@@ -54,3 +60,5 @@ def test_takes_saved_by_the_app_are_a_valid_training_dataset(tmp_path: Path) -> 
     assert result.errors == () and len(result.usable) == 2
     assert app_side.recorded_texts(folder) == {"first sentence", "second sentence"}
     assert app_side.list_datasets(tmp_path) == [folder]
+    assert app_side.add_vocabulary(folder, ("Zorbex", "Veltrion")) == ("Veltrion", "Zorbex")
+    assert read_dataset(folder).vocabulary == ("Veltrion", "Zorbex")

@@ -22,7 +22,7 @@ import test_training_helpers as helpers
 
 from desktop_asr.models import ModelManager
 from training.config import NO_AUGMENT, TrainConfig
-from training.dataset import create_dataset
+from desktop_asr.datasets.dataset import create_dataset
 from training.job import split_items
 from training.progress import Reporter
 
@@ -60,7 +60,7 @@ def test_options_are_validated_with_plain_messages(tmp_path: Path) -> None:
 
 
 def test_split_keeps_fixed_splits_and_is_repeatable(small_dataset: Path) -> None:
-    from training.dataset import read_dataset
+    from desktop_asr.datasets.dataset import read_dataset
 
     items = read_dataset(small_dataset).items
     a = split_items(items, 0.1, 0.1, seed=3)
@@ -78,7 +78,7 @@ def test_training_lowers_the_loss_and_freezing_keeps_the_encoder(random_whisper:
     """In-process: a random model overfits four clips; frozen parts stay bit-identical."""
     import torch
 
-    from training.dataset import read_dataset
+    from desktop_asr.datasets.dataset import read_dataset
     from training.job import _clips
     from training.whisper_train import load_whisper, train_whisper
 

@@ -14,7 +14,7 @@ import pytest
 from desktop_asr.audio import decode_audio
 from desktop_asr.engines import EngineConfig, create_engine
 from desktop_asr.paths import models_dir
-from training.dataset import add_clip, create_dataset
+from desktop_asr.datasets.dataset import add_clip, create_dataset
 
 REPO = Path(__file__).resolve().parents[1]
 

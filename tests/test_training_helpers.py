@@ -14,7 +14,7 @@ import pytest
 
 from desktop_asr.audio import decode_audio
 from desktop_asr.models import ModelManager
-from training.dataset import add_clip, create_dataset
+from desktop_asr.datasets.dataset import add_clip, create_dataset
 
 SENTENCES = ("Deploy Veltrion to the Zorbex cluster tonight.",
              "Ask Quandrix about the budget.", "The Zorbex dashboard is green again.",

@@ -68,11 +68,11 @@ def test_wizard_records_checks_plays_rerecords_and_saves(qtbot, spoken, tmp_path
     assert wizard.player.wait(15)
     with qtbot.waitSignal(wizard.saved) as saved:
         qtbot.mouseClick(wizard.keep_button, Qt.MouseButton.LeftButton)
-    row = saved.args[0]
-    assert row["text"] == SENTENCE and wizard.position.text() == "Prompt 2 of 3"
+    kept = saved.args[0]
+    assert kept.text == SENTENCE and wizard.position.text() == "Prompt 2 of 3"
     lines = (folder / "manifest.jsonl").read_text(encoding="utf-8").splitlines()
     assert [json.loads(x)["text"] for x in lines] == [SENTENCE]
-    with wave.open(str(folder / row["audio"]), "rb") as w:
+    with wave.open(str(folder / kept.audio), "rb") as w:
         assert (w.getframerate(), w.getnchannels()) == (16000, 1)
     assert json.loads((folder / "dataset.json").read_text())["vocabulary"] == ["Veltrion"]
     wizard.vocabulary.setText("Veltrion, Zorbex")  # terms typed later join the list

@@ -26,7 +26,7 @@ from desktop_asr import paths
 from desktop_asr.evaluation import score
 from training.base_model import BaseModel
 from training.config import TrainConfig
-from training.dataset import Dataset
+from desktop_asr.datasets.dataset import Dataset
 from training.evaluate import scored
 from training.progress import Reporter
 from training.whisper_data import Clip

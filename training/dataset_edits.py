@@ -24,9 +24,9 @@ from desktop_asr.errors import AudioDecodeError, DesktopAsrError
 from desktop_asr.export import load_json
 from desktop_asr.streaming.journal import JOURNAL_NAME, TRANSCRIPT_NAME, read_journal
 from desktop_asr.types import Segment, Transcript
-from training.dataset import Item, add_clip, create_dataset
+from desktop_asr.datasets.dataset import Item, add_clip, create_dataset
 from training.dataset_import import ImportResult, Skipped
-from training.levels import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE
+from desktop_asr.datasets.levels import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 

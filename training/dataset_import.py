@@ -15,8 +15,8 @@ from pathlib import Path
 
 from desktop_asr.audio import decode_audio
 from desktop_asr.errors import AudioDecodeError
-from training.dataset import MANIFEST, DatasetError, Item, add_clip, create_dataset
-from training.levels import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE
+from desktop_asr.datasets.dataset import MANIFEST, DatasetError, Item, add_clip, create_dataset
+from desktop_asr.datasets.levels import MAX_SECONDS, MIN_SECONDS, SAMPLE_RATE
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import TextIO
 import numpy as np
 
 from desktop_asr.capture import AudioSource, CaptureError, SourceEnded
-from training.dataset import Item, add_clip, create_dataset, write_wav16
-from training.levels import LevelReport, check_levels
+from desktop_asr.datasets.dataset import Item, add_clip, create_dataset, write_wav16
+from desktop_asr.datasets.levels import LevelReport, check_levels
 
 log = logging.getLogger(__name__)
 

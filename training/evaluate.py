@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_asr.evaluation import score
-from training.dataset import read_wav16
+from desktop_asr.datasets.dataset import read_wav16
 from training.whisper_data import Clip
 
 log = logging.getLogger(__name__)

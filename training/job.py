@@ -24,7 +24,7 @@ from desktop_asr.errors import DesktopAsrError
 from desktop_asr.models import ModelManager
 from training.base_model import HF_SUBDIR, BaseModel, resolve_base
 from training.config import TrainConfig
-from training.dataset import Item, read_wav16
+from desktop_asr.datasets.dataset import Item, read_wav16
 from training.evaluate import EvalResult, evaluate_ct2, load_reference, relative_change
 from training.progress import Reporter
 from training.validate import validate_dataset

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_asr.errors import AudioDecodeError
-from training.dataset import SAMPLE_RATE, Dataset, Item, read_dataset, read_wav16
-from training.levels import check_levels
+from desktop_asr.datasets.dataset import SAMPLE_RATE, Dataset, Item, read_dataset, read_wav16
+from desktop_asr.datasets.levels import check_levels
 
 log = logging.getLogger(__name__)
 

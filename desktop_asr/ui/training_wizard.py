@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QInputDialog, QLabel,
                                QLineEdit, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget)
 
+from desktop_asr.datasets.dataset import DatasetError, Item
 from desktop_asr.audio.playback import PlaybackError, Player
 from desktop_asr.capture import AudioSource, open_source
 from desktop_asr.ui import dataset_store as store
@@ -33,7 +34,7 @@ class RecordingWizard(QWidget):
     errorOccurred = Signal(str)
     message = Signal(str)
     datasetsChanged = Signal()
-    saved = Signal(object)        # the manifest row of a kept take
+    saved = Signal(object)        # the dataset Item of a kept take
     takeChecked = Signal(object)  # store.TakeCheck of the last take
 
     def __init__(self, parent: QWidget | None = None, *, source_spec: str = "mic",
@@ -146,7 +147,7 @@ class RecordingWizard(QWidget):
         terms = tuple(t.strip() for t in self.vocabulary.text().split(",") if t.strip())
         try:
             folder = store.create_dataset(name, vocabulary=terms)
-        except (ValueError, OSError) as exc:
+        except (ValueError, DatasetError) as exc:
             self.errorOccurred.emit(f"cannot create the dataset: {exc}")
             return None
         self.reload_datasets(folder)
@@ -247,7 +248,7 @@ class RecordingWizard(QWidget):
             self.errorOccurred.emit(f"cannot play the take: {exc}")
 
     @Slot()
-    def keep(self) -> dict | None:
+    def keep(self) -> Item | None:
         """Save the take with the current prompt and go to the next prompt."""
         if self.take is None or self.check is None or not self.check.ok or self.dataset is None:
             return None
@@ -255,17 +256,17 @@ class RecordingWizard(QWidget):
         assert prompt is not None
         terms = tuple(t.strip() for t in self.vocabulary.text().split(",") if t.strip())
         try:
-            row = store.save_take(self.dataset, self.take, prompt)
+            item = store.save_take(self.dataset, self.take, prompt)
             store.add_vocabulary(self.dataset, terms)
-        except OSError as exc:
-            self.errorOccurred.emit(f"could not save the take: {exc.strerror or exc}")
+        except DatasetError as exc:
+            self.errorOccurred.emit(f"could not save the take: {exc}")
             return None
-        self.saved.emit(row)
-        self.message.emit(f"Saved {row['audio']} in {self.dataset.name}")
+        self.saved.emit(item)
+        self.message.emit(f"Saved {item.audio} in {self.dataset.name}")
         self.index += 1
         self._clear_take()
         self._show()
-        return row
+        return item
 
     @Slot()
     def skip(self) -> None:
@@ -304,9 +305,9 @@ class RecordingWizard(QWidget):
             self.position.setText(f"Prompt {self.index + 1} of {len(self.prompts)}")
             self.prompt.setText(prompt)
             self.verdict.setText("Press Record, read the sentence, then Stop.")
-        rows = store.manifest_rows(self.dataset) if self.dataset else []
-        minutes = sum(float(r.get("duration") or 0) for r in rows) / 60
-        self.counts.setText(f"{len(rows)} clip(s), {minutes:.1f} min" if self.dataset else "")
+        kept = store.items(self.dataset) if self.dataset else ()
+        minutes = sum(i.duration or 0.0 for i in kept) / 60
+        self.counts.setText(f"{len(kept)} clip(s), {minutes:.1f} min" if self.dataset else "")
         self._update_buttons()
 
     def _update_buttons(self) -> None:

@@ -185,6 +185,23 @@ def create_dataset(folder: str | os.PathLike[str], *, language: str | None = "en
     return read_dataset(folder)
 
 
+def add_vocabulary(folder: str | os.PathLike[str], terms: Iterable[str]) -> tuple[str, ...]:
+    """Merge ``terms`` into the dataset's vocabulary list (the training job scores them)."""
+    folder = Path(folder).expanduser()
+    info = _read_info(folder)
+    known = [str(t) for t in info.get("vocabulary") or ()]
+    new = [t.strip() for t in terms if t.strip() and t.strip() not in known]
+    if new:
+        info = {"language": "en", **info, "vocabulary": known + new}
+        try:
+            write_text_atomic(folder / INFO,
+                              json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise DatasetError(f"cannot update {folder / INFO}: "
+                               f"{getattr(exc, 'strerror', None) or exc}") from exc
+    return tuple(known + new)
+
+
 def next_id(dataset: Dataset) -> str:
     """A fresh, zero-padded numeric id one above the largest numeric id in use."""
     numbers = [int(i.id) for i in dataset.items if i.id.isdigit()]

@@ -1,8 +1,8 @@
 """Level checks of one recording: clipping, silence, too quiet, too short or long.
 
-The recording wizard in the app runs the same checks on each take (desktop_asr/ui/dataset_store.py
-keeps its own copy of these thresholds, because the app may not import this package;
-tests/test_dataset_levels.py checks that both agree).
+One implementation for everything that records or validates training audio: the app's recording
+wizard checks each take with it, the terminal recorder and the dataset validator of the
+training module too.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ class LevelReport:
     def ok(self) -> bool:
         """True when the clip can be used as it is."""
         return not self.errors
+
+    def summary(self) -> str:
+        """One line for a person: length, loudness, and what is wrong if anything."""
+        head = f"{self.duration:.1f} s, loudest {self.peak_dbfs:.0f} dBFS"
+        issues = [*self.errors, *self.warnings]
+        return head + (" — " + "; ".join(issues) if issues else " — sounds good")
 
 
 def _dbfs(value: float) -> float:
