@@ -19,9 +19,10 @@ from typing import TextIO
 
 import numpy as np
 
-from desktop_asr.capture import AudioSource, CaptureError, SourceEnded
+from desktop_asr.capture import AudioSource, CaptureError
+from desktop_asr.capture.take import record_take
 from desktop_asr.datasets.dataset import Item, add_clip, create_dataset, write_wav16
-from desktop_asr.datasets.levels import LevelReport, check_levels
+from desktop_asr.datasets.levels import check_levels
 
 log = logging.getLogger(__name__)
 
@@ -59,42 +60,23 @@ def _enter_pressed(stream: TextIO) -> bool:
     return False
 
 
-def record_take(source: AudioSource, out: TextIO, stop: Callable[[], bool],
-                max_seconds: float = 30.0) -> np.ndarray:
-    """Capture from ``source`` until ``stop()`` is true, the source ends, or ``max_seconds``."""
-    chunks: list[np.ndarray] = []
-    frames = 0
-    source.start()
-    last_draw = 0.0
-    try:
-        while frames < max_seconds * 16000:
-            if stop():
-                break
-            try:
-                chunk = source.read(0.05)
-            except SourceEnded:
-                break
-            if chunk is None:
-                continue
-            mono = chunk.samples.mean(axis=1) if chunk.samples.ndim == 2 else chunk.samples
-            chunks.append(mono.astype(np.float32))
-            frames += mono.size
-            now = time.monotonic()
-            if now - last_draw > 0.1:
-                out.write(f"\r  recording {frames / 16000:5.1f} s  {level_bar(mono)}")
-                out.flush()
-                last_draw = now
-    finally:
-        source.stop()
+def _record(source: AudioSource, out: TextIO, stop: Callable[[], bool]) -> np.ndarray:
+    """Capture one take while drawing a level bar (the device failing ends the take)."""
+    drawn = [0.0, 0]
+
+    def show(mono: np.ndarray) -> None:
+        drawn[1] += mono.size
+        now = time.monotonic()
+        if now - drawn[0] > 0.1:
+            out.write(f"\r  recording {drawn[1] / 16000:5.1f} s  {level_bar(mono)}")
+            out.flush()
+            drawn[0] = now
+
+    take = record_take(source, stop, on_block=show)
     out.write("\n")
-    return np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.float32)
-
-
-def describe(report: LevelReport) -> str:
-    """One line about a take: its length and level, then what is wrong with it."""
-    head = f"  {report.duration:.1f} s, peak {20 * np.log10(max(report.peak, 1e-6)):.0f} dBFS"
-    issues = [*report.errors, *report.warnings]
-    return head + (": " + "; ".join(issues) if issues else ": OK")
+    if take.interrupted:
+        out.write(f"  the recording stopped: {take.interrupted}\n")
+    return take.samples
 
 
 def _ask(inp: TextIO, out: TextIO, usable: bool) -> str:
@@ -126,13 +108,13 @@ def record_prompts(dataset: Path, prompts: list[str], source_factory: Callable[[
             out.write("  recording… press Enter to stop\n" if stop_on_enter else "  recording…\n")
             try:
                 # A replayed file records until it ends; Enter stops a live microphone.
-                take = record_take(source_factory(), out,
-                                   lambda: stop_on_enter and _enter_pressed(inp))
+                take = _record(source_factory(), out,
+                               lambda: stop_on_enter and _enter_pressed(inp))
             except CaptureError as exc:
                 out.write(f"  cannot record: {exc}\n")
                 return RecordResult(tuple(saved), number - 1, True)
             report = check_levels(take)
-            out.write(describe(report) + "\n")
+            out.write(f"  {report.summary()}\n")
             answer = _ask(inp, out, report.ok)
             while answer == "p":
                 if play is not None:

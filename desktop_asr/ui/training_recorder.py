@@ -9,11 +9,10 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from desktop_asr.capture import AudioSource, CaptureError, SourceEnded
+from desktop_asr.capture import AudioSource, CaptureError
+from desktop_asr.capture.take import MAX_TAKE_SECONDS, record_take
 
 log = logging.getLogger(__name__)
-
-MAX_TAKE_S = 30.0
 
 
 class TakeRecorder(QObject):
@@ -36,7 +35,7 @@ class TakeRecorder(QObject):
         return self._thread is not None and self._thread.is_alive()
 
     def start(self) -> None:
-        """Open the source and record until stop(), its end, or 30 s."""
+        """Open the source and record until stop(), its end, or the take length limit."""
         thread = self._thread
         if thread is not None and thread.is_alive():
             # The previous take's worker hands its take over as its very last act, so it may
@@ -60,34 +59,15 @@ class TakeRecorder(QObject):
         return not self.recording
 
     def _run(self) -> None:
-        parts: list[np.ndarray] = []
-        frames = 0
+        def level(mono: np.ndarray) -> None:
+            self.level.emit(float(np.sqrt(np.mean(mono * mono))), float(np.max(np.abs(mono))))
+
         try:
-            source = self.source_factory()
-            source.start()
+            take = record_take(self.source_factory(), self._stop.is_set,
+                               max_seconds=MAX_TAKE_SECONDS, on_block=level)
         except (CaptureError, OSError, ValueError) as exc:
             self.failed.emit(f"cannot record: {exc}")
             return
-        try:
-            while not self._stop.is_set() and frames < MAX_TAKE_S * 16000:
-                try:
-                    chunk = source.read(0.05)
-                except SourceEnded:
-                    break
-                if chunk is None:
-                    continue
-                mono = chunk.samples.mean(axis=1).astype(np.float32)
-                parts.append(mono)
-                frames += mono.size
-                if mono.size:
-                    self.level.emit(float(np.sqrt(np.mean(mono * mono))),
-                                    float(np.max(np.abs(mono))))
-        except CaptureError as exc:  # unplugged mid-take: keep what was captured
-            log.warning("recording stopped: %s", exc)
-            self.failed.emit(str(exc))
-        finally:
-            try:
-                source.stop()
-            except CaptureError as exc:
-                log.debug("stopping the source: %s", exc)
-        self.finished.emit(np.concatenate(parts) if parts else np.zeros(0, np.float32))
+        if take.interrupted:
+            self.failed.emit(take.interrupted)
+        self.finished.emit(take.samples)
