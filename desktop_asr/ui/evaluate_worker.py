@@ -2,34 +2,21 @@
 
 from __future__ import annotations
 
-import atexit
 import logging
 import threading
 import time
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_asr.errors import DesktopAsrError
 from desktop_asr.evaluation import (EvaluationOptions, EvaluationProgress, EvaluationResult,
                                     ModelSpec, ReportFiles, evaluate, read_manifest,
                                     write_report)
+from desktop_asr.ui.thread_runner import ThreadRunner
 
 log = logging.getLogger(__name__)
-
-_LIVE: weakref.WeakSet[EvaluationRunner] = weakref.WeakSet()
-
-
-@atexit.register
-def _shutdown_all() -> None:
-    # A script that never closes its window would otherwise destroy a running QThread at exit.
-    for runner in list(_LIVE):
-        try:
-            runner.shutdown()
-        except RuntimeError:  # its Qt side is already gone
-            pass
 
 
 @dataclass(frozen=True)
@@ -103,63 +90,13 @@ class EvaluateWorker(QObject):
                                           time.perf_counter() - started))
 
 
-class EvaluationRunner(QObject):
-    """Owns the worker thread; its signals arrive in the UI thread (queued connections)."""
+class EvaluationRunner(ThreadRunner):
+    """Owns the evaluation worker thread; its signals arrive in the UI thread (queued)."""
 
     progress = Signal(object)
     finished = Signal(object)
-    _submit = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._job: EvaluationJob | None = None
-        self._thread = QThread(self)
-        self._thread.setObjectName("desktop-asr-evaluate")
-        self._worker = EvaluateWorker()
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run_job)
-        self._worker.progress.connect(self.progress)
-        self._worker.finished.connect(self._on_finished)
-        self._thread.start()
-        _LIVE.add(self)
-
-    @property
-    def busy(self) -> bool:
-        """True from start() until the job's ``finished`` has been delivered."""
-        return self._job is not None
-
-    @property
-    def cancelling(self) -> bool:
-        """True after cancel() while the job winds down."""
-        return self._job is not None and self._job.cancel.is_set()
-
-    @property
-    def thread_running(self) -> bool:
-        """Whether the worker thread is alive."""
-        return self._thread.isRunning()
-
-    def start(self, job: EvaluationJob) -> None:
-        """Queue ``job`` on the worker thread; one job at a time."""
-        if self._job is not None:
-            raise RuntimeError("an evaluation is already running")
-        if not self._thread.isRunning():
-            raise RuntimeError("the evaluation thread has been shut down")
-        self._job = job
-        self._submit.emit(job)
-
-    def cancel(self) -> None:
-        """Stop the running job at the next segment or clip boundary."""
-        if self._job is not None:
-            self._job.cancel.set()
-
-    def shutdown(self) -> None:
-        """Cancel any job and join the worker thread."""
-        self.cancel()
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
-
-    @Slot(object)
-    def _on_finished(self, done: EvaluationDone) -> None:
-        self._job = None
-        self.finished.emit(done)
+        super().__init__(EvaluateWorker(), thread_name="desktop-asr-evaluate",
+                         what="evaluation", relay=("progress",), done="finished",
+                         parent=parent)
