@@ -13,7 +13,7 @@ from typing import Callable, Protocol, runtime_checkable
 
 import numpy as np
 
-from desktop_asr.types import Segment
+from desktop_asr.types import Segment, Word
 
 ProgressCallback = Callable[[float], None]
 """Called with the number of seconds of audio processed so far."""
@@ -142,6 +142,33 @@ class Engine(Protocol):
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """Return the most likely language code and its probability."""
+        ...
+
+
+@runtime_checkable
+class EngineStream(Protocol):
+    """Per-stream incremental decoding state of a streaming-native engine.
+
+    A streaming-native engine (``capabilities.streaming_native``) has ``create_stream()``
+    returning one of these (cf. sherpa-onnx ``create_stream()`` / ``reset()``): the model stays
+    in the engine, each stream holds only its own state. Word times are relative to the
+    stream's first sample since the last reset.
+    """
+
+    def accept(self, samples: np.ndarray) -> None:
+        """Decode the next 16 kHz mono float32 samples (as far as the model can yet)."""
+        ...
+
+    def finish(self) -> None:
+        """End of input: decode what is left; nothing more is accepted until reset."""
+        ...
+
+    def reset(self) -> None:
+        """Start over (a new utterance), keeping the shared model."""
+        ...
+
+    def split_words(self) -> tuple[list[Word], list[Word]]:
+        """(fixed words, tentative words) of the best hypothesis; fixed words never change."""
         ...
 
 

@@ -205,11 +205,9 @@ class EmformerEngine:
             if progress is not None:
                 progress(min(audio.size, pos + step) / SAMPLE_RATE)
         stream.finish()
-        words = [w for w in stream.words() if w.start < audio.size / SAMPLE_RATE]
+        words = stream.words()
         if not words:
             return []
-        end = audio.size / SAMPLE_RATE
-        words = [w if w.end <= end else dataclasses.replace(w, end=end) for w in words]
         return [Segment(start=words[0].start, end=words[-1].end,
                         text="".join(w.text for w in words),
                         words=tuple(words) if opts.word_timestamps else ())]
@@ -234,11 +232,20 @@ class EmformerEngine:
 
 
 class EmformerStream:
-    """Incremental decoding state for one audio stream: feed samples, read words."""
+    """Incremental decoding state for one audio stream: feed samples, read words.
+
+    The live pipeline keeps one per channel and resets it at every utterance, like sherpa-onnx's
+    ``create_stream()`` / ``reset()``; the model stays in the engine.
+    """
 
     def __init__(self, engine: EmformerEngine) -> None:
         self._engine = engine
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything heard: a new utterance starts from a fresh decoder state."""
         self._pending = np.zeros(0, np.float32)
+        self._samples = 0  # accepted so far: after finish, no word starts beyond them
         self._state: Any = None
         self._hyps: Any = None
         self._steps = 0
@@ -252,9 +259,11 @@ class EmformerStream:
     def accept(self, samples: np.ndarray) -> None:
         """Add 16 kHz samples; decodes every full segment (plus right context) now available."""
         if self._finished:
-            raise RuntimeError("this stream is finished; create a new one")
+            raise RuntimeError("this stream is finished; reset it or create a new one")
         seg, ctx = self._engine.segment_samples, self._engine.context_samples
-        self._pending = np.concatenate([self._pending, check_audio(samples)])
+        samples = check_audio(samples)
+        self._samples += samples.size
+        self._pending = np.concatenate([self._pending, samples])
         while self._pending.size >= seg + ctx:
             self._advance(self._pending[:seg + ctx])
             self._pending = self._pending[seg:]
@@ -288,7 +297,29 @@ class EmformerStream:
         self._steps += 1
 
     def words(self) -> list[Word]:
-        """Words of the current best hypothesis, timed by the segment that emitted them."""
+        """Words of the current best hypothesis, timed by the segment that emitted them.
+
+        After :meth:`finish`, words are cut to the audio accepted (the last segment was padded).
+        """
+        return [w for w, _ in self._indexed_words()]
+
+    def split_words(self) -> tuple[list[Word], list[Word]]:
+        """The best hypothesis as (fixed words, tentative tail).
+
+        A word is fixed when every beam shares its tokens *and* the start of the word after it,
+        so it can neither change nor grow; fixed words are a prefix of every later hypothesis.
+        After :meth:`finish` every word is fixed.
+        """
+        indexed = self._indexed_words()
+        if self._finished:
+            return [w for w, _ in indexed], []
+        n = 0
+        while n + 1 < len(indexed) and indexed[n + 1][1] < self._base:
+            n += 1
+        return [w for w, _ in indexed[:n]], [w for w, _ in indexed[n:]]
+
+    def _indexed_words(self) -> list[tuple[Word, int]]:
+        """Words of the best hypothesis, each with the index of its first token."""
         if not self._hyps:
             return []
         toks = tuple(self._hyps[0][0])
@@ -297,28 +328,33 @@ class EmformerStream:
         seg_s = self._engine.segment_samples / SAMPLE_RATE
         sp = self._engine._sp
         # toks[0] is the start-of-sequence blank; the rest are real tokens.
-        kept = [(t, st) for t, st in zip(toks[1:], steps[1:]) if t not in self._engine._drop]
+        kept = [(t, st, i) for i, (t, st) in enumerate(zip(toks, steps)) if i
+                and t not in self._engine._drop]
         per_step: dict[int, int] = {}
-        for _, st in kept:
+        for _, st, _ in kept:
             per_step[st] = per_step.get(st, 0) + 1
         # Tokens emitted in the same segment share its time span in order, so word times never
         # overlap and never run backwards.
         spans, seen = [], dict.fromkeys(per_step, 0)
-        for _, st in kept:
+        for _, st, _ in kept:
             n, j = per_step[st], seen[st]
             seen[st] += 1
             spans.append(((st + j / n) * seg_s, (st + (j + 1) / n) * seg_s))
-        words: list[Word] = []
-        text, first, last = "", 0.0, 0.0
-        for (tok, _), (t0, t1) in zip(kept, spans):
+        words: list[tuple[Word, int]] = []
+        text, first, last, index = "", 0.0, 0.0, 0
+        for (tok, _, i), (t0, t1) in zip(kept, spans):
             piece = sp.id_to_piece(tok)
             if piece.startswith("\u2581") and text:
-                words.append(Word(first, last, " " + text))
+                words.append((Word(first, last, " " + text), index))
                 text = ""
             if not text:
-                first = t0
+                first, index = t0, i
             text += piece.replace("\u2581", "")
             last = t1
         if text:
-            words.append(Word(first, last, " " + text))
+            words.append((Word(first, last, " " + text), index))
+        if self._finished:
+            end = self._samples / SAMPLE_RATE
+            words = [(w if w.end <= end else dataclasses.replace(w, end=end), i)
+                     for w, i in words if w.start < end]
         return words

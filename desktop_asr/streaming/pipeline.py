@@ -1,4 +1,7 @@
-"""LivePipeline: source -> VAD -> StreamProcessor per channel -> updates, on one worker thread.
+"""LivePipeline: source -> VAD -> a processor per channel -> updates, on one worker thread.
+
+The processor is :class:`StreamProcessor` (re-decoding) or, for an engine that decodes
+incrementally itself, :class:`NativeStreamProcessor`; :func:`make_processor` picks it.
 
 The capture thread only fills the source's queue. This worker drains everything available,
 runs the VAD on it, and only then re-decodes, so decoding always sees the newest audio and a
@@ -28,6 +31,7 @@ from desktop_asr.streaming.events import (
     SpeakerUpdate,
     TranscriptUpdate,
 )
+from desktop_asr.streaming.native import NativeStreamProcessor, make_processor
 from desktop_asr.streaming.processor import StreamOptions, StreamProcessor
 from desktop_asr.streaming.session import MIC, SYSTEM, SessionTranscript
 from desktop_asr.vad import VadSegmenter, make_detector
@@ -88,9 +92,9 @@ class LivePipeline:
         self._stopping = threading.Event()
         history: list[str] = []
         speakers = self.transcript.channel_speakers
-        self._processors = [
-            StreamProcessor(engine, label, self.options.stream, self._emit, self._clock,
-                            speaker=speakers.get(label), history=history)
+        self._processors: list[StreamProcessor | NativeStreamProcessor] = [
+            make_processor(engine, label, self.options.stream, self._emit, self._clock,
+                           speaker=speakers.get(label), history=history)
             for label in source.channel_labels]
         self._vads = [VadSegmenter(self.options.vad, make_detector(self.options.vad))
                       for _ in source.channel_labels]
