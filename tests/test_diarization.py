@@ -177,7 +177,7 @@ def _rttm(path: Path) -> list[tuple[float, float, str]]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("clip, bound", [("pyannote_sample", 0.16), ("pyannote_dev00", 0.14)])
+@pytest.mark.parametrize("clip, bound", [("pyannote_sample", 0.14), ("pyannote_dev00", 0.12)])
 def test_real_clip_der_is_below_bound(speech_dir: Path, clip: str, bound: float) -> None:
     _backend_or_skip()
     pytest.importorskip("pyannote.metrics", reason="pyannote.metrics scores DER")
@@ -238,11 +238,16 @@ def test_cli_rejects_speaker_counts_without_diarize(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "--diarize" in proc.stderr
 
 
-@pytest.mark.parametrize("clip", ["jfk.wav", "leopard_test.wav", "OSR_us_000_0034_8k.wav",
-                                  "librivox_sense_and_sensibility_0870.wav",
-                                  "cmu_arctic_us_aew_a0001.wav"])
+@pytest.mark.parametrize("clip", [
+    "jfk.wav", "leopard_test.wav", "OSR_us_000_0034_8k.wav",
+    *(f"librivox_sense_and_sensibility_{n:04d}.wav" for n in (870, 880, 890, 920, 930)),
+    "cmu_arctic_a0010.wav",
+    *(f"cmu_arctic_us_{who}_a{n:04d}.wav" for who, first in (("aew", 1), ("axb", 4))
+      for n in range(first, first + 3))])
 def test_one_voice_is_one_speaker(speech_dir: Path, clip: str) -> None:
-    """Single-speaker recordings from the shared clips must not be split into several."""
+    """Single-speaker recordings from the shared clips must not be split into several (jfk.wav
+    is the closest call: its two halves pass every cluster test but hold 3.8 s of speech,
+    under min_speaker_speech)."""
     _backend_or_skip()
     from desktop_asr.audio import decode_audio
 

@@ -1,9 +1,10 @@
 """Speaker diarization: who spoke when, and speaker labels on transcripts.
 
 The offline default embeds speech (regions from the Silero VAD) with resemblyzer's pretrained
-GE2E encoder and clusters the embeddings (``pipeline``); a pyannote.audio pipeline the user has
-can do it instead (``pyannote_backend``). Live, ``online``/``online_cluster`` label a stream as
-it comes and ``live`` runs that on a worker thread with the finalise pass at the end; ``echo``
+GE2E encoder in windows of several lengths and clusters them (``pipeline``, ``scales``); a
+pyannote.audio pipeline the user has can do it instead (``pyannote_backend``). Live,
+``online``/``online_cluster`` label a stream as it comes and ``live`` runs that on a worker
+thread with the finalise pass at the end; ``echo``
 keeps the far side's echo out of the microphone, ``profiles`` names enrolled voices. torch,
 resemblyzer and pyannote come with the ``diarization`` extra and are imported only when audio
 is diarized.

@@ -1,4 +1,8 @@
-"""Per-recording normalisation and agglomerative clustering of speaker embeddings."""
+"""Per-recording normalisation and clustering of speaker embeddings.
+
+Agglomerative clustering (online re-clustering) and k-means with the tests that decide how many
+speakers a recording has (offline); both on embeddings centred per recording.
+"""
 
 from __future__ import annotations
 
@@ -79,6 +83,93 @@ def absorb_small(vectors: np.ndarray, labels: np.ndarray, min_share: float,
         members = labels == smallest
         labels[members] = np.asarray(others)[np.argmax(vectors[members] @ cents.T, axis=1)]
     return _by_first_appearance(labels)
+
+
+def kmeans(vectors: np.ndarray, k: int, *, restarts: int = 20, iterations: int = 50,
+           seed: int = 0) -> np.ndarray:
+    """Lloyd's k-means (squared Euclidean) from ``restarts`` k-means++ starts; the labels of the
+    start that ends with the smallest within-cluster sum of squares, numbered by first appearance.
+
+    Deterministic for a given ``seed``. On centred GE2E windows the partitions that single
+    starts end in differ in how well they follow the speakers, and the lowest sum of squares is
+    the one that followed them on the shared clips (docs/benchmarks.md).
+    """
+    x = np.asarray(vectors, dtype=np.float64)
+    n = len(x)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    k = max(1, min(k, n))
+    if k == 1:
+        return np.zeros(n, dtype=int)
+    rng = np.random.default_rng(seed)
+    norms = np.einsum("ij,ij->i", x, x)
+    best: tuple[float, np.ndarray] | None = None
+    for _ in range(restarts):
+        cents = _kmeanspp(x, norms, k, rng)
+        labels = np.full(n, -1)
+        for _ in range(iterations):
+            dist = norms[:, None] - 2.0 * x @ cents.T + np.einsum("ij,ij->i", cents, cents)
+            new = np.argmin(dist, axis=1)
+            if np.array_equal(new, labels):
+                break
+            labels = new
+            for c in range(k):
+                members = labels == c
+                # An emptied cluster restarts at the point worst served by the others.
+                cents[c] = (x[members].mean(axis=0) if members.any()
+                            else x[int(np.argmax(dist.min(axis=1)))])
+        sse = float(np.sum(np.min(dist, axis=1)))
+        if len(np.unique(labels)) == k and (best is None or sse < best[0] - 1e-9):
+            best = (sse, labels)
+    if best is None:  # every start lost a cluster (duplicate points): fewer clusters
+        return _by_first_appearance(labels)
+    return _by_first_appearance(best[1])
+
+
+def _kmeanspp(x: np.ndarray, norms: np.ndarray, k: int, rng: np.random.Generator
+              ) -> np.ndarray:
+    cents = [x[int(rng.integers(len(x)))]]
+    for _ in range(1, k):
+        d = np.min(norms[:, None] - 2.0 * x @ np.asarray(cents).T
+                   + np.einsum("ij,ij->i", cents, cents)[None, :], axis=1)
+        d = np.maximum(d, 0.0)
+        total = float(d.sum())
+        pick = int(rng.choice(len(x), p=d / total)) if total > 0 else int(rng.integers(len(x)))
+        cents.append(x[pick])
+    return np.array(cents, dtype=np.float64)
+
+
+def linkage_distance(vectors: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Smallest average-linkage cosine distance between two of the k clusters of unit vectors.
+
+    The mean cosine over all pairs of two clusters is the dot product of their (unnormalised)
+    mean vectors, so this costs one pass over the windows, not one per pair.
+    """
+    if k < 2:
+        return float("inf")
+    means = np.stack([vectors[labels == c].mean(axis=0) for c in range(k)])
+    sims = means @ means.T
+    return float(1.0 - np.max(sims[np.triu_indices(k, 1)]))
+
+
+def separation(raw: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """How far apart the closest two of the k clusters are, against how spread out they are.
+
+    For each pair: the cosine distance between the clusters' mean raw (uncentred, unit-length)
+    embeddings over the mean cosine distance of their windows from their own cluster's mean;
+    the smallest over the pairs. A single voice split in two keeps its halves' means close
+    compared with the windows' own scatter; two voices do not (docs/benchmarks.md).
+    """
+    if k < 2:
+        return float("inf")
+    cents = centroids(raw, labels, k)
+    spread = np.array([float(np.mean(1.0 - raw[labels == c] @ cents[c])) for c in range(k)])
+    best = float("inf")
+    for a in range(k):
+        for b in range(a + 1, k):
+            within = max((spread[a] + spread[b]) / 2, 1e-9)
+            best = min(best, float(1.0 - cents[a] @ cents[b]) / within)
+    return best
 
 
 def centroids(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Offline diarization of a whole recording: VAD regions, GE2E windows, clustering, smoothing.
+"""Offline diarization of a whole recording: VAD regions, GE2E windows of several lengths,
+k-means with a speaker-count test, centroid scores of the shortest windows, smoothing.
 
 ``diarize`` runs the backend the options choose (the embedded GE2E pipeline here, or a
 pyannote.audio pipeline) and then names speakers whose voice matches an enrolled profile.
@@ -7,20 +8,21 @@ pyannote.audio pipeline) and then names speakers whose voice matches an enrolled
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 
 import numpy as np
 
-from desktop_asr.diarization.clustering import (
-    absorb_small,
-    agglomerative,
-    centroids,
-    normalize_embeddings,
-    refine,
-)
+from desktop_asr.diarization.clustering import centroids, normalize_embeddings
 from desktop_asr.diarization.embedding import embed_windows, window_spans
 from desktop_asr.diarization.regions import speech_regions
+from desktop_asr.diarization.scales import (
+    cluster_windows,
+    even_subset,
+    nearest_windows,
+    region_windows,
+    scale_weight,
+    window_speech,
+)
 from desktop_asr.diarization.smoothing import (
     fill_gaps,
     frame_labels,
@@ -33,10 +35,11 @@ from desktop_asr.errors import MissingExtraError
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-# Average-linkage clustering needs memory quadratic in the windows: beyond this many (about
-# 70 minutes of speech) an evenly spread subset is clustered and the rest join the nearest
-# cluster, which ``refine`` then settles.
-MAX_CLUSTER_WINDOWS = 8000
+# k-means restarts cost time linear in the windows (on 2 cores, k = 2 and 3 on 4000 windows of
+# noise: 7 s; 8000: 34 s): beyond this many shortest windows (about 7 minutes of speech at a
+# 0.1-s hop) an evenly spread subset is clustered, and every window is then scored against the
+# subset's speakers.
+MAX_CLUSTER_WINDOWS = 4000
 
 
 def speaker_name(index: int) -> str:
@@ -125,22 +128,39 @@ def turn_voices(audio: np.ndarray, result: DiarizationResult) -> dict[str, np.nd
 
 def diarize_embedded(audio: np.ndarray, opts: DiarizationOptions, *,
                      regions: list[SpeechRegion] | None = None) -> DiarizationResult:
-    """The embedded pipeline: Silero regions, GE2E windows, clustering, smoothing."""
+    """The embedded pipeline: Silero regions, GE2E windows at several lengths, k-means with a
+    speaker-count test, centroid scores of the shortest windows, smoothing."""
     duration = audio.size / SAMPLE_RATE
     if regions is None:
         regions = speech_regions(audio, threshold=opts.vad_threshold, min_speech=opts.min_speech,
                                  min_silence=opts.min_silence, pad=opts.pad)
     found = tuple(regions)
-    spans = window_spans(found, opts.window, opts.hop, opts.min_window)
-    if len(spans) == 0:
+    (base_window, base_hop), longer = opts.scales[0], opts.scales[1:]
+    base = region_windows(found, base_window, base_hop, opts.min_window, opts.window_offset)
+    if len(base) == 0:
         log.info("no speech long enough to tell speakers apart")
         return DiarizationResult(turns=(), speakers=(), duration=duration, regions=found)
-    windows = embed_windows(audio, spans)
-    vectors = normalize_embeddings(windows.vectors) if opts.normalize else windows.vectors
-    labels = _cluster(vectors, opts)
+    centre = normalize_embeddings if opts.normalize else np.asarray
+    base_raw = embed_windows(audio, base.spans).vectors.astype(np.float64)
+    base_vec = centre(base_raw)
+    # Clustering cost grows with the windows; beyond this many an evenly spread subset is
+    # clustered (and only its longer windows embedded); every window is scored afterwards.
+    subset = even_subset(len(base), MAX_CLUSTER_WINDOWS)
+    weight = scale_weight(len(opts.scales))
+    features = [base_vec[subset] * weight]
+    voice_raw, voice_gap = base_raw[subset], abs(base_window - opts.window)
+    for window, hop in longer:
+        other = region_windows(found, window, hop, opts.min_window, opts.window_offset)
+        wanted, inverse = np.unique(nearest_windows(base, other)[subset], return_inverse=True)
+        raw = embed_windows(audio, other.spans[wanted]).vectors.astype(np.float64)
+        features.append(centre(raw)[inverse] * weight)
+        if abs(window - opts.window) < voice_gap:  # voices as enrolled profiles measure them
+            voice_raw, voice_gap = raw[inverse], abs(window - opts.window)
+    speech = window_speech(base, found)[subset] * (len(base) / len(subset))
+    labels = cluster_windows(np.concatenate(features, axis=1), base_raw[subset], speech, opts)
     k = int(labels.max()) + 1
-    scores = vectors @ centroids(vectors, labels, k).T
-    frames = frame_labels(found, spans, scores, duration)
+    scores = base_vec @ centroids(base_vec[subset], labels, k).T
+    frames = frame_labels(found, base.spans, scores, duration, taper=True)
     frames = merge_short_flips(frames, opts.min_turn)
     frames = fill_gaps(frames, opts.max_gap)
     used = [lab for lab in dict.fromkeys(frames.tolist()) if lab >= 0]
@@ -148,29 +168,11 @@ def diarize_embedded(audio: np.ndarray, opts: DiarizationOptions, *,
     frames = np.array([renumber.get(v, -1) for v in frames.tolist()], dtype=int)
     names = [speaker_name(i) for i in range(len(used))]
     turns = turns_from_labels(frames, names, duration)
-    raw = windows.vectors.astype(np.float64)
     voices = {}
     for lab, i in renumber.items():
-        mean = raw[labels == lab].mean(axis=0)
+        mean = voice_raw[labels == lab].mean(axis=0)
         voices[speaker_name(i)] = mean / max(float(np.linalg.norm(mean)), 1e-8)
-    log.info("diarization: %d speech regions, %d windows, %d speakers", len(found), len(spans),
+    log.info("diarization: %d speech regions, %d windows, %d speakers", len(found), len(base),
              len(names))
     return DiarizationResult(turns=turns, speakers=tuple(names), duration=duration, regions=found,
                              voices=voices)
-
-
-def _cluster(vectors: np.ndarray, opts: DiarizationOptions) -> np.ndarray:
-    n = len(vectors)
-    subset = (np.arange(n) if n <= MAX_CLUSTER_WINDOWS
-              else np.linspace(0, n - 1, MAX_CLUSTER_WINDOWS).round().astype(int))
-    sub = vectors[subset]
-    labels = agglomerative(sub, threshold=opts.threshold, num_speakers=opts.num_speakers,
-                           min_speakers=opts.min_speakers, max_speakers=opts.max_speakers)
-    if opts.num_speakers is None:
-        labels = absorb_small(sub, labels, opts.min_speaker_share, keep=opts.min_speakers,
-                              min_windows=math.ceil(opts.min_speaker_speech / opts.hop
-                                                    * len(subset) / n))
-    if len(subset) < n:
-        cents = centroids(sub, labels, int(labels.max()) + 1)
-        labels = np.argmax(vectors @ cents.T, axis=1)
-    return refine(vectors, labels)
