@@ -21,6 +21,7 @@ class Clip:
     language: str | None
     duration: float | None
     rttm: Path | None
+    speakers: int | None = None
 
 
 def load_manifest(path: Path) -> list[Clip]:
@@ -33,7 +34,8 @@ def load_manifest(path: Path) -> list[Clip]:
         row = json.loads(line)
         clips.append(Clip(audio=base / row["audio"], text=row.get("text"),
                           language=row.get("language"), duration=row.get("duration_s"),
-                          rttm=(base / row["rttm"]) if row.get("rttm") else None))
+                          rttm=(base / row["rttm"]) if row.get("rttm") else None,
+                          speakers=row.get("speakers")))
     return clips
 
 

@@ -4,7 +4,7 @@ Two scorings with pyannote.metrics: collar 0 with overlapped speech scored (the 
 and a +/-0.25 s forgiveness collar (pyannote's ``collar=0.5``, the total width) with overlap
 skipped (the NIST / DIHARD-style one). Missed speech, false alarm and speaker confusion are
 split out (collar 0), with the speaker count found against the true one, and the real-time
-factor of the diarization work alone (model already loaded).
+factor of the diarization work alone (model already loaded and run once on the clip).
 
 * offline: ``diarize`` on the decoded file.
 * online: the clip is really streamed through the live pipeline (FileSource replay at
@@ -16,10 +16,14 @@ factor of the diarization work alone (model already loaded).
 
 A second table shows what live labels cost the captions: per-window embedding time, label
 delay, and committed-word latency and decode RTF of the same clip captioned with and without
-speaker labels. Usage:
+speaker labels. ``--shifts`` adds the offline DER with every region's embedding windows started
+later by each shift (the regions, audio and settings unchanged: ``window_offset``), with the
+mean and worst over the shifts and the default placement, and the speaker count found on every
+single-speaker clip of the manifest at each placement. ``--offline-only`` skips the live runs.
+Usage:
 
     python benchmarks/diarization.py [--manifest ../shared/testdata/speech/manifest.jsonl]
-        [--num-speakers] [--speed 1] [--shifts 0.1,0.2,0.3,0.4]
+        [--num-speakers] [--speed 1] [--shifts 0.1,0.2,0.3,0.4] [--offline-only]
         [--pyannote-model FOLDER_OR_ID]
 """
 
@@ -120,6 +124,8 @@ def main() -> int:
                     default=[], metavar="S,S,...",
                     help="also score offline with the windows of each region shifted by these "
                          "seconds (e.g. 0.1,0.2,0.3,0.4): sensitivity to window placement")
+    ap.add_argument("--offline-only", action="store_true",
+                    help="score the offline pass (and --shifts) only, without the live runs")
     ap.add_argument("--pyannote-model", default=None, metavar="FOLDER_OR_ID",
                     help="also score this pyannote pipeline, offline and as the finalise pass")
     args = ap.parse_args()
@@ -128,7 +134,6 @@ def main() -> int:
     from desktop_asr.diarization import DiarizationOptions, diarize
     from desktop_asr.diarization.embedding import load_encoder
     from desktop_asr.diarization.live import LiveSpeakerOptions
-    from desktop_asr.diarization.types import SpeechRegion
     from desktop_asr.engines import EngineConfig, create_engine
     from desktop_asr.models import bundled_model_path
 
@@ -150,19 +155,29 @@ def main() -> int:
         reference = read_rttm(clip.rttm)
         true_count = len({s for _, _, s in reference})
         opts = replace(base, num_speakers=true_count) if args.num_speakers else base
-        diarize(audio[: SAMPLE_RATE * 5], opts)  # warm-up: first-call costs are not per-file
+        # Warm-up on the whole clip: the first pass in a process costs about 3 s more (VAD
+        # and encoder warm-up: 4.6 s against 1.8 s for pyannote_sample), not per file.
+        diarize(audio, opts)
         started = time.perf_counter()
         offline = diarize(audio, opts)
         rows.append(_row(name, "offline", offline.turns, reference, seconds, true_count,
                          time.perf_counter() - started))
-        for shift in args.shifts:
-            shifted = diarize(audio, opts, regions=[
-                SpeechRegion(min(r.start + shift, r.end), r.end)
-                if r.duration - shift >= opts.window else r for r in offline.regions])
+        ders = []
+        for shift in [0.0, *args.shifts]:
+            shifted = (offline if shift == 0 else
+                       diarize(audio, replace(opts, window_offset=shift),
+                               regions=list(offline.regions)))
             hyp = [(t.start, t.end, t.speaker) for t in shifted.turns]
             s = score(annotation(reference, name), annotation(hyp, name), seconds)
-            robust.append([name, f"{shift:.1f}", f"{s['der']:.1f}",
+            ders.append(s["der"])
+            robust.append([name, f"{shift:.1f}", f"{s['der']:.1f}", f"{s['missed']:.1f}",
+                           f"{s['false_alarm']:.1f}", f"{s['confusion']:.1f}",
                            f"{len(shifted.speakers)} / {true_count}"])
+        if args.shifts:
+            robust.append([name, "mean / worst", f"{statistics.mean(ders):.1f} / {max(ders):.1f}",
+                           "", "", "", ""])
+        if args.offline_only:
+            continue
         # The same clip captioned live twice: without, then with speaker labels.
         plain_pipe, plain, _ = _stream(engine, clip.audio, args.speed, None)
         pipe, updates, _ = _stream(engine, clip.audio, args.speed, LiveSpeakerOptions(
@@ -193,28 +208,52 @@ def main() -> int:
                      f"{_pct(lat_spk, 50):.2f} / {_pct(lat_spk, 90):.2f}",
                      f"{_rtf(plain_decode):.3f} / {_rtf(decode):.3f}"])
     mode = "oracle speaker count (offline)" if args.num_speakers else "speaker count estimated"
-    print(f"Diarization DER (Silero VAD + resemblyzer GE2E; offline AHC, online stable "
-          f"re-clustering), {mode}; window {base.window} s, hop {base.hop} s, threshold "
-          f"{base.threshold}; live runs replayed at {args.speed:g}x through the live pipeline "
-          f"with tiny.en captioning at the same time\n{machine()} (shared with other jobs)\n")
+    scales = ", ".join(f"{w:g}/{h:g}" for w, h in base.scales)
+    print(f"Diarization DER (Silero VAD + resemblyzer GE2E), {mode}; offline: windows (s, length/"
+          f"hop) {scales}, k-means, speaker distance {base.speaker_distance}, separation "
+          f"{base.min_separation}; online: window {base.window} s, hop {base.hop} s, threshold "
+          f"{base.threshold}, stable re-clustering; live runs replayed at {args.speed:g}x "
+          f"through the live pipeline with tiny.en captioning at the same time\n{machine()} "
+          f"(shared with other jobs)\n")
     print(table(["clip", "mode", "DER % (collar 0, overlap)", "missed %", "false alarm %",
                  "confusion %", "DER % (±0.25 s, no overlap)", "speakers found / true",
                  "RTF"], rows))
     if pyannote is None:
         print("\npyannote: not run (no --pyannote-model; the hub is unreachable here)")
-    print("\nWhat live labels cost (RTF above: diarization work / audio; label delay: "
-          "seconds from a committed line to its speaker; latency: emission - word end)\n")
-    print(table(["clip", "windows", "embed ms / window", "cluster ms / window",
-                 "label delay median / max s", "word latency p50 / p90, captions only",
-                 "word latency p50 / p90, with speakers",
-                 "decode RTF without / with speakers"], cost))
-    if robust:
+    if cost:
+        print("\nWhat live labels cost (RTF above: diarization work / audio; label delay: "
+              "seconds from a committed line to its speaker; latency: emission - word end)\n")
+        print(table(["clip", "windows", "embed ms / window", "cluster ms / window",
+                     "label delay median / max s", "word latency p50 / p90, captions only",
+                     "word latency p50 / p90, with speakers",
+                     "decode RTF without / with speakers"], cost))
+    if args.shifts:
         print("\nOffline DER with every region's embedding windows started later by the shift "
               "(the same audio, speech regions and settings): how much the score depends on "
               "where the windows happen to fall\n")
-        print(table(["clip", "shift s", "DER % (collar 0, overlap)", "speakers found / true"],
-                    robust))
+        print(table(["clip", "shift s", "DER % (collar 0, overlap)", "missed %",
+                     "false alarm %", "confusion %", "speakers found / true"], robust))
+        print("\nSpeakers found on the single-speaker clips, at each window shift\n")
+        print(table(["clip", *(f"shift {s:.1f}" for s in [0.0, *args.shifts])],
+                    _single_counts(args.manifest, base, args.shifts)))
     return 0
+
+
+def _single_counts(manifest: Path, opts, shifts: list[float]) -> list[list[str]]:
+    from desktop_asr.audio import decode_audio
+    from desktop_asr.diarization import diarize
+
+    out = []
+    for clip in load_manifest(manifest):
+        if clip.speakers != 1 or clip.rttm is not None or not clip.audio.is_file():
+            continue
+        audio = decode_audio(clip.audio)
+        first = diarize(audio, opts)
+        counts = [len(first.speakers)] + [
+            len(diarize(audio, replace(opts, window_offset=s), regions=list(first.regions))
+                .speakers) for s in shifts]
+        out.append([clip.audio.stem, *(str(c) for c in counts)])
+    return out
 
 
 def _rtf(processor) -> float:
