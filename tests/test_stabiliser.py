@@ -145,3 +145,61 @@ def test_words_reheard_after_a_trim_at_their_end_are_not_repeated() -> None:
     r = s.update(hyp("third floor. The quick brown fox jumps", start=cut - 0.1), cut, cut + 3.4)
     words = texts(s.committed) + texts(r.tentative)
     assert words == ["on", "the", "third", "floor.", "The", "quick", "brown", "fox", "jumps"]
+
+
+def timed(spec: str) -> list[Word]:
+    """Words from ``"text@start-end ..."``, the form a decoder trace prints."""
+    words = []
+    for item in spec.split():
+        text, times = item.rsplit("@", 1)
+        start, end = times.split("-")
+        words.append(Word(float(start), float(end), " " + text))
+    return words
+
+
+# Hypotheses as tiny.en gave them live on pyannote_sample.wav (20.3 s into a 20-s utterance).
+_SQUEEZED_TAIL = timed(
+    "Well,@20.30-22.54 there@22.54-22.70 isn't@22.70-22.88 that@22.88-23.22 much@23.22-23.44 "
+    "difference.@23.44-23.74 At@23.74-23.74 least,@23.74-23.74 you@23.74-23.74 know,@23.74-23.74 "
+    "they@23.74-23.74 all@23.74-23.74 come.@23.74-23.74")
+_SAID_TWICE = timed(
+    "Well,@20.30-22.54 there@22.54-22.70 isn't@22.70-22.92 that@22.92-22.92 much@22.92-22.92 "
+    "difference.@22.92-22.92 At@22.92-22.92 least,@22.92-22.92 you@22.92-22.92 know,@22.92-22.92 "
+    "they@22.92-22.92 all@22.92-22.92 call@22.92-22.92 me@22.92-22.92 a@22.92-22.92 "
+    "Yankee@22.92-22.92 down@22.92-22.92 here.@22.92-22.92 Well,@22.92-22.92 there@22.92-22.92 "
+    "isn't@22.92-22.92 that@22.92-23.22 much@23.22-23.44 difference.@23.44-24.16 At@24.16-24.22 "
+    "least,@24.22-24.76 you@24.76-25.10 know,@25.10-25.40 they@25.40-25.48 all@25.48-25.80 "
+    "call@25.80-25.94 me@25.94-26.30 a@26.30-26.38 Yankee@26.38-26.76 down@26.76-27.18 "
+    "here.@27.18-27.44")
+
+
+def test_words_squeezed_into_no_time_are_not_forced_by_their_false_age() -> None:
+    s = Stabiliser(agreement=2, force_after=1.5)
+    s.update(timed("Well,@20.30-22.54 there@22.54-22.70 isn't@22.70-22.88 that@22.88-23.20 "
+                   "much@23.20-23.42 difference,@23.42-24.10 at@24.10-24.22 least,@24.22-24.98 "
+                   "you@24.98-25.08 know,@25.08-25.40 they@25.40-25.48 are@25.48-25.62"),
+             20.30, 25.64)
+    r = s.update(_SQUEEZED_TAIL, 20.30, 25.94)
+    # "least you know they" agree with the hypothesis before; "all come." sit at 23.74, which
+    # looks 2.2 s old, but their times are squeezed, so they are not forced in.
+    assert "come." not in texts(s.committed)
+    assert texts(r.tentative)[-2:] == ["all", "come."]
+
+
+def test_a_sentence_the_decoder_squeezes_in_before_saying_it_is_committed_once() -> None:
+    s = Stabiliser(agreement=2, force_after=1.5)
+    for end in (23.86, 24.20):
+        s.update(timed(f"Well,@20.30-22.54 there@22.54-22.70 isn't@22.70-22.90 "
+                       f"that@22.90-23.22 much@23.22-23.44 difference.@23.44-{end - 0.02:.2f}"),
+                 20.30, end)
+    s.finish(_SAID_TWICE, 20.30)
+    said = " ".join(texts(s.committed))
+    assert said.count("Yankee") == 1 and said.count("difference") == 1, said
+    assert said.endswith("they all call me a Yankee down here.")
+    assert s.committed[-1].end == 27.44  # the copy on the audio is the one kept
+
+
+def test_words_crushed_to_no_time_but_not_said_again_are_kept() -> None:
+    s = Stabiliser(agreement=1)
+    r = s.finish(timed("one@0.0-0.3 two@0.3-0.3 three@0.3-0.3 four@0.3-0.3 five@0.4-0.8"))
+    assert texts(r.committed) == ["one", "two", "three", "four", "five"]

@@ -22,6 +22,10 @@ _MAX_TIME_SLIP = 1.0
 # Longest run of words re-heard across a trimmed buffer's edge that is recognised as a repeat.
 _MAX_EDGE_REPEAT = 5
 _EDGE_WINDOW = 0.5  # a re-heard word starts this close to the buffer's first sample
+# Whisper's alignment gives words it put no audio under a zero length. A run of this many such
+# words has no times to trust: it is text the decoder squeezed in (often a repeat of what follows).
+_COLLAPSED_RUN = 3
+_COLLAPSED_LENGTH = 0.02
 
 
 def _mismatch(a: str, b: str) -> float:
@@ -29,6 +33,48 @@ def _mismatch(a: str, b: str) -> float:
     if a == b:
         return 0.0
     return 0.5 if a.startswith(b) or b.startswith(a) else 1.0
+
+
+def _collapsed_runs(words: Sequence[Word]) -> list[tuple[int, int]]:
+    """[i, j) ranges of at least ``_COLLAPSED_RUN`` consecutive zero-length words."""
+    runs, i = [], 0
+    while i < len(words):
+        j = i
+        while j < len(words) and words[j].end - words[j].start < _COLLAPSED_LENGTH:
+            j += 1
+        if j - i >= _COLLAPSED_RUN:
+            runs.append((i, j))
+        i = max(j, i + 1)
+    return runs
+
+
+def _in_order(needle: Sequence[str], hay: Sequence[str]) -> int:
+    """Length of the longest common subsequence of two key lists."""
+    prev = [0] * (len(hay) + 1)
+    for a in needle:
+        row = [0]
+        for j, b in enumerate(hay, 1):
+            row.append(prev[j - 1] + 1 if a == b else max(prev[j], row[j - 1]))
+        prev = row
+    return prev[-1]
+
+
+def drop_collapsed_repeats(words: Sequence[Word]) -> list[Word]:
+    """Drop runs of zero-length words that the words after them say again.
+
+    Whisper sometimes writes a sentence twice, the first copy squeezed into no time at all and
+    the second on the audio ("they all call me a Yankee down here. Well, there isn't" at one
+    instant, then the same words spread over the next 4 s). The squeezed copy is not in the
+    audio. A zero-length run that is not said again is kept: those may be real words the
+    alignment crushed.
+    """
+    keys = [word_key(w) for w in words]
+    drop: set[int] = set()
+    for i, j in _collapsed_runs(words):
+        after = keys[j:j + 2 * (j - i)]
+        if after and _in_order(keys[i:j], after) >= 0.6 * (j - i):
+            drop.update(range(i, j))
+    return [w for n, w in enumerate(words) if n not in drop] if drop else list(words)
 
 
 def word_key(word: Word) -> str:
@@ -81,7 +127,8 @@ class Stabiliser:
         times from cross-attention can smear one word over its neighbours, and cutting by time
         alone would then drop or repeat words.
         """
-        words = self._drop_edge_repeat([w for w in hypothesis if word_key(w)], buffer_start)
+        words = drop_collapsed_repeats([w for w in hypothesis if word_key(w)])
+        words = self._drop_edge_repeat(words, buffer_start)
         heard = [word_key(w) for w in self._committed if w.end > buffer_start + 0.01]
         if not heard:
             return words
@@ -149,7 +196,11 @@ class Stabiliser:
             # following word, the endpoint or the force-commit age.
             agreed -= 1
         if self.force_after is not None and buffer_end is not None:
-            while agreed < len(fresh) and fresh[agreed].end < buffer_end - self.force_after:
+            # Age is read from the word's time, so a word in a collapsed run (no time of its
+            # own) is never forced: it waits for agreement or the endpoint.
+            collapsed = {n for i, j in _collapsed_runs(fresh) for n in range(i, j)}
+            while (agreed < len(fresh) and agreed not in collapsed
+                   and fresh[agreed].end < buffer_end - self.force_after):
                 agreed += 1
         newly = fresh[:agreed]  # the newest hypothesis' times are the best estimate
         self._committed.extend(newly)
