@@ -32,6 +32,7 @@ def main() -> int:
         return 1
     os.environ["DESKTOP_ASR_HOME"] = tempfile.mkdtemp(prefix="desktop-asr-shots-")
     from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QSplitter
 
     from desktop_asr.engines import EngineConfig
     from desktop_asr.ui import MainWindow
@@ -39,10 +40,12 @@ def main() -> int:
 
     app = application(sys.argv[:1])
     window = MainWindow(EngineConfig(device="cpu", cpu_threads=2))
-    window.resize(1240, 760)
+    # Wide enough for the report's summary table (its widest part) beside the model list.
+    window.resize(1400, 760)
     window.show()
     window.show_evaluate()
     page = window.evaluate
+    page.findChild(QSplitter).setSizes([410, 966])
     page.set_manifest(MANIFEST)
     page.start()
     started = time.monotonic()
