@@ -90,3 +90,42 @@ def test_settings_dialog_speakers_page_round_trip(qtbot) -> None:
     assert page.hf_token.echoMode() == page.hf_token.EchoMode.Password
     assert "No voices enrolled" in page.voices.text()
     assert Settings.from_dict(got.to_dict()) == got
+
+
+def _caption_colour(page, name: str) -> str:
+    """Colour of the bold ``name:`` label in the caption document."""
+    block = page.captions.text.document().begin()
+    while block.isValid():
+        it = block.begin()
+        while not it.atEnd():
+            frag = it.fragment()
+            if frag.text().startswith(f"{name}:"):
+                return frag.charFormat().foreground().color().name()
+            it += 1
+        block = block.next()
+    raise AssertionError(f"no {name}: label in {page.captions.plain_text()!r}")
+
+
+def _strip_colour(page, speaker: str) -> str:
+    item = page.speakers.item_for(speaker)
+    assert item is not None, speaker
+    return item.icon().pixmap(12, 12).toImage().pixelColor(6, 6).name()
+
+
+def test_a_speaker_has_one_colour_in_the_captions_and_the_speakers_strip(window) -> None:
+    """Scripted live events (no model, no audio) sent through the runner's real signal."""
+    from desktop_asr.streaming.events import TranscriptUpdate
+    from desktop_asr.types import Segment
+
+    page = window.live
+    page.captions.begin(("system",), diarized=("system",))
+    for n, (speaker, text) in enumerate([("SPEAKER_00", " Hello there."),
+                                         ("SPEAKER_01", " Oh, hello."),
+                                         ("SPEAKER_00", " How are you?")]):
+        seg = Segment(start=2.0 * n, end=2.0 * n + 1.5, text=text)
+        page.runner.update.emit(TranscriptUpdate("final", "system", n, seg, 2.0 * n + 2))
+        page.runner.update.emit(SpeakerUpdate("system", n, seg.start, speaker, 2.0 * n + 2.5))
+    first, second = (_caption_colour(page, s) for s in ("SPEAKER_00", "SPEAKER_01"))
+    assert first != second
+    assert _strip_colour(page, "SPEAKER_00") == first
+    assert _strip_colour(page, "SPEAKER_01") == second

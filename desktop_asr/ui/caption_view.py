@@ -17,13 +17,12 @@ from PySide6.QtWidgets import QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
 from desktop_asr.streaming import TranscriptUpdate
 from desktop_asr.streaming.events import SpeakerNamed, SpeakersSettled, SpeakerUpdate
 from desktop_asr.types import Transcript
-from desktop_asr.ui.editor_table import SPEAKER_COLORS
+from desktop_asr.ui.editor_table import speaker_hex
 from desktop_asr.ui.progress import format_stamp
 
 log = logging.getLogger(__name__)
 
 SPEAKER_NAMES = {"mic": "You", "system": "System audio"}
-SPEAKER_COLOURS = {"mic": "#0b63ce", "system": "#b4470b"}
 TENTATIVE_COLOUR = "#8a9099"
 PENDING = "…"  # a diarized line whose speaker is not known yet
 
@@ -89,7 +88,7 @@ class CaptionView(QWidget):
         self._multi = False
         self._diarized: tuple[str, ...] = ()
         self._names: dict[str, str] = dict(SPEAKER_NAMES)
-        self._colours: dict[str, str] = dict(SPEAKER_COLOURS)
+        self._order: list[str] = []  # speakers in the order they first got a name
         self.follow = True
         bar = self.text.verticalScrollBar()
         bar.valueChanged.connect(self._on_scrolled)
@@ -105,7 +104,7 @@ class CaptionView(QWidget):
         self._multi = len(channels) > 1 or bool(diarized)
         self._diarized = tuple(diarized)
         self._names = {**SPEAKER_NAMES, **(names or {})}
-        self._colours = dict(SPEAKER_COLOURS)
+        self._order = []
         self.follow = True
         self.jump_button.hide()
 
@@ -169,6 +168,7 @@ class CaptionView(QWidget):
         self.text.clear()
         self._lines.clear()
         self._multi = any(seg.speaker for seg in transcript.segments)
+        self._order = [spk.id for spk in transcript.speakers]
         for spk in transcript.speakers:
             self._names[spk.id] = spk.name or SPEAKER_NAMES.get(spk.id, spk.id)
         for n, seg in enumerate(transcript.segments):
@@ -242,10 +242,9 @@ class CaptionView(QWidget):
 
     def _name_colour(self, speaker: str | None, channel: str) -> tuple[str, str]:
         who = speaker if speaker is not None else channel
-        if who not in self._colours:
-            used = len([k for k in self._colours if k not in SPEAKER_COLOURS])
-            self._colours[who] = SPEAKER_COLORS[(used + 2) % len(SPEAKER_COLORS)]
-        return self._names.get(who, who), self._colours[who]
+        if who not in self._order:
+            self._order.append(who)
+        return self._names.get(who, who), speaker_hex(who, self._order)
 
     def _render(self, line: _Line) -> None:
         block = self.text.document().findBlockByNumber(line.block)

@@ -6,6 +6,8 @@ and comes back as a new Transcript through ``set_transcript``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import html
 
 from PySide6.QtCore import (
@@ -44,12 +46,29 @@ _PAD = 6
 _Index = QModelIndex | QPersistentModelIndex
 
 
+# The two capture channels keep their own colours; diarized speakers take the palette from its
+# third colour on, because its first two are close to these.
+CHANNEL_COLORS = {"mic": "#0b63ce", "system": "#b4470b"}
+_UNKNOWN_COLOR = "#6c757d"
+
+
+def speaker_hex(speaker_id: str | None, order: Sequence[str]) -> str:
+    """The colour of a speaker, by its place among the speakers of ``order`` (not channels).
+
+    One rule for the live captions, the speakers strip and the editor, so a speaker has one
+    colour everywhere.
+    """
+    if speaker_id in CHANNEL_COLORS:
+        return CHANNEL_COLORS[speaker_id]
+    others = [s for s in order if s not in CHANNEL_COLORS]
+    if speaker_id not in others:
+        return _UNKNOWN_COLOR
+    return SPEAKER_COLORS[(others.index(speaker_id) + 2) % len(SPEAKER_COLORS)]
+
+
 def speaker_color(transcript: Transcript, speaker_id: str | None) -> QColor:
     """The colour of a speaker: by its place in the transcript's speaker list."""
-    ids = [s.id for s in transcript.speakers]
-    if speaker_id not in ids:
-        return QColor("#6c757d")
-    return QColor(SPEAKER_COLORS[ids.index(speaker_id) % len(SPEAKER_COLORS)])
+    return QColor(speaker_hex(speaker_id, [s.id for s in transcript.speakers]))
 
 
 class SegmentTableModel(QAbstractTableModel):
