@@ -24,6 +24,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from desktop_asr.sequences import common_in_order
 from desktop_asr.types import Segment
 
 SAMPLE_RATE = 16000
@@ -143,17 +144,6 @@ def echo_duplicates(mic: Sequence[Segment], system: Sequence[Segment], *, slack:
         pool = [w for s in near for w in _words(s.text)]
         if not pool:
             continue
-        if _common_in_order(words, pool) >= share * len(words):
+        if common_in_order(words, pool) >= share * len(words):
             out.append(i)
     return out
-
-
-def _common_in_order(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence of two word lists."""
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        row = [0]
-        for j, y in enumerate(b, 1):
-            row.append(prev[j - 1] + 1 if x == y else max(prev[j], row[j - 1]))
-        prev = row
-    return prev[-1]

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Sequence
 
+from desktop_asr.sequences import common_in_order
 from desktop_asr.types import Word
 
 _NORM = re.compile(r"[^\w']+", re.UNICODE)
@@ -48,17 +49,6 @@ def _collapsed_runs(words: Sequence[Word]) -> list[tuple[int, int]]:
     return runs
 
 
-def _in_order(needle: Sequence[str], hay: Sequence[str]) -> int:
-    """Length of the longest common subsequence of two key lists."""
-    prev = [0] * (len(hay) + 1)
-    for a in needle:
-        row = [0]
-        for j, b in enumerate(hay, 1):
-            row.append(prev[j - 1] + 1 if a == b else max(prev[j], row[j - 1]))
-        prev = row
-    return prev[-1]
-
-
 def drop_collapsed_repeats(words: Sequence[Word]) -> list[Word]:
     """Drop runs of zero-length words that the words after them say again.
 
@@ -72,7 +62,7 @@ def drop_collapsed_repeats(words: Sequence[Word]) -> list[Word]:
     drop: set[int] = set()
     for i, j in _collapsed_runs(words):
         after = keys[j:j + 2 * (j - i)]
-        if after and _in_order(keys[i:j], after) >= 0.6 * (j - i):
+        if after and common_in_order(keys[i:j], after) >= 0.6 * (j - i):
             drop.update(range(i, j))
     return [w for n, w in enumerate(words) if n not in drop] if drop else list(words)
 
