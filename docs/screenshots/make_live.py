@@ -47,9 +47,8 @@ def _speech(audio: str | None, speakers: bool) -> Path:
     return jfk if jfk.is_file() else REPO / "resources" / "samples" / "welcome.flac"
 
 
-def _shoot(speech: Path) -> None:
-    from PySide6.QtCore import QTimer
-
+def _live_page(speech: Path, vocabulary: str, *, speakers: bool = False):
+    """The real main window on its Live page, replaying ``speech`` in real time, started."""
     from desktop_asr.engines import EngineConfig
     from desktop_asr.ui.app import application
     from desktop_asr.ui.main_window import MainWindow
@@ -61,25 +60,24 @@ def _shoot(speech: Path) -> None:
     window.show_live()
     page = window.live
     page.source.set_replay_file(speech, speed=1.0)
-    page.options.vocabulary.setText("Americans, fellow citizens")
-    page.overlay.setGeometry(280, 520, 720, 108)
-    page.commands.toggle_overlay.setChecked(True)
-    page.start()
-    shots: dict[str, bool] = {}
+    page.options.vocabulary.setText(vocabulary)
+    page.options.speakers.setChecked(speakers)
+    return app, window, page
+
+
+def _run(app, window, page, shoot, limit: float) -> None:
+    """Call ``shoot()`` every 0.1 s until it has taken its shots (it returns True) and the
+    session has stopped, or ``limit`` seconds have passed."""
+    from PySide6.QtCore import QTimer
+
     began = time.monotonic()
+    done: list[bool] = []
 
     def poll() -> None:
-        captions = page.captions
-        mid = (len(captions.committed_text().split()) >= 12 and captions.tentative_text()
-               and page.status_panel.lag_label.text())
-        if mid and "live" not in shots:
-            app.processEvents()
-            window.grab().save(str(HERE / "app-live.png"))
-            _desktop(window, page.overlay).save(str(HERE / "overlay.png"))
-            shots["live"] = True
-            log.info("screenshots saved")
+        if not done and shoot():
+            done.append(True)
             page.stop()
-        if (shots and not page.busy) or time.monotonic() - began > 120:
+        if (done and not page.busy) or time.monotonic() - began > limit:
             timer.stop()
             window.shutdown()
             app.quit()
@@ -87,30 +85,34 @@ def _shoot(speech: Path) -> None:
     timer = QTimer()
     timer.timeout.connect(poll)
     timer.start(100)
+    page.start()
     app.exec()
-    if not shots:
-        raise SystemExit("no mid-session moment with committed and tentative text was seen")
+    if not done:
+        raise SystemExit("the moment to take the screenshot was not seen")
+
+
+def _shoot(speech: Path) -> None:
+    app, window, page = _live_page(speech, "Americans, fellow citizens")
+    page.overlay.setGeometry(280, 520, 720, 108)
+    page.commands.toggle_overlay.setChecked(True)
+
+    def shoot() -> bool:
+        captions = page.captions
+        mid = (len(captions.committed_text().split()) >= 12 and captions.tentative_text()
+               and page.status_panel.lag_label.text())
+        if not mid:
+            return False
+        app.processEvents()
+        window.grab().save(str(HERE / "app-live.png"))
+        _desktop(window, page.overlay).save(str(HERE / "overlay.png"))
+        log.info("screenshots saved")
+        return True
+
+    _run(app, window, page, shoot, 120)
 
 
 def _shoot_speakers(speech: Path) -> None:
-    from PySide6.QtCore import QTimer
-
-    from desktop_asr.engines import EngineConfig
-    from desktop_asr.ui.app import application
-    from desktop_asr.ui.main_window import MainWindow
-
-    app = application([])
-    window = MainWindow(EngineConfig(device="cpu", compute_type="int8"))
-    window.setGeometry(60, 40, 1160, 620)
-    window.show()
-    window.show_live()
-    page = window.live
-    page.source.set_replay_file(speech, speed=1.0)
-    page.options.vocabulary.setText("Diane, Sheila, New Jersey")
-    page.options.speakers.setChecked(True)
-    page.start()
-    shots: dict[str, float] = {}
-    began = time.monotonic()
+    app, window, page = _live_page(speech, "Diane, Sheila, New Jersey", speakers=True)
     replay_began: list[float] = []
 
     def labelled() -> set[str]:
@@ -119,28 +121,19 @@ def _shoot_speakers(speech: Path) -> None:
             found.update(s for s in page.captions.speaker_of_line(n) if s)
         return found
 
-    def poll() -> None:
+    def shoot() -> bool:
         if not replay_began and page.status_panel.lag_label.text():
             replay_began.append(time.monotonic())  # the model is loaded, the replay runs
         played = time.monotonic() - replay_began[0] if replay_began else 0.0
-        if "speakers" not in shots and played >= SPEAKERS_SHOT_AT and len(labelled()) >= 2:
-            app.processEvents()
-            window.grab().save(str(HERE / "app-live-speakers.png"))
-            shots["speakers"] = played
-            log.info("screenshot saved %.1f s into the call; speakers labelled: %s",
-                     played, sorted(labelled()))
-            page.stop()
-        if (shots and not page.busy) or time.monotonic() - began > 180:
-            timer.stop()
-            window.shutdown()
-            app.quit()
+        if played < SPEAKERS_SHOT_AT or len(labelled()) < 2:
+            return False
+        app.processEvents()
+        window.grab().save(str(HERE / "app-live-speakers.png"))
+        log.info("screenshot saved %.1f s into the call; speakers labelled: %s",
+                 played, sorted(labelled()))
+        return True
 
-    timer = QTimer()
-    timer.timeout.connect(poll)
-    timer.start(100)
-    app.exec()
-    if not shots:
-        raise SystemExit("two labelled speakers were not seen late in the call")
+    _run(app, window, page, shoot, 180)
 
 
 def _desktop(window, overlay):
