@@ -270,7 +270,8 @@ def test_random_emformer_live_committed_words_never_change_and_ends_commit_all(r
 @pytest.mark.slow
 def test_random_emformer_live_behind_real_time_widens_hop_and_stop_drains_the_queue(
         emformer, conversation) -> None:
-    """A stream slowed to 1.6 s per piece, stopped in the middle of the second sentence."""
+    """A stream slowed to 1.6 s per piece, stopped once 7 s of audio were read (in the second
+    sentence; what was queued by then is read too)."""
     path, audio = conversation
     slow = CountingEngine(emformer, delay=1.6)
     options = LiveOptions(stream=StreamOptions(hop=0.2, max_hop=2.0), status_interval=0.25)
@@ -285,7 +286,8 @@ def test_random_emformer_live_behind_real_time_widens_hop_and_stop_drains_the_qu
     consumed = audio[:round(pipe.audio_seconds * SR)]
     want = whole_region_words(emformer, consumed, pipe.options.vad)
     got = finals_by_utterance(updates)
-    assert len(want) == 2 and sorted(got) == [0, 1]
+    # Two sentences or more, by how much the queue held at Stop (more on a loaded machine).
+    assert len(want) >= 2 and sorted(got) == list(range(len(want)))
     for utt, words in enumerate(want):
         assert_same_words(got[utt], words, emformer.segment_samples / SR)
     assert not updates[-1].segment.text or updates[-1].kind == "final"

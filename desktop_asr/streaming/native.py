@@ -23,15 +23,12 @@ import numpy as np
 
 from desktop_asr.engines import Engine
 from desktop_asr.engines.base import EngineStream
-from desktop_asr.streaming.events import TranscriptUpdate
-from desktop_asr.streaming.processor import StreamOptions, StreamProcessor
-from desktop_asr.types import Segment, Word
-from desktop_asr.vad.base import SpeechAudio, SpeechEnded, SpeechStarted, VadEvent
+from desktop_asr.streaming.processor import ChannelProcessor, Emit, StreamOptions, StreamProcessor
+from desktop_asr.types import Word
 
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
-Emit = Callable[[TranscriptUpdate], None]
 
 
 def is_streaming_native(engine: Engine) -> bool:
@@ -48,55 +45,30 @@ def make_processor(engine: Engine, channel: str, options: StreamOptions, emit: E
     return cls(engine, channel, options, emit, clock, speaker=speaker, history=history)
 
 
-class NativeStreamProcessor:
+class NativeStreamProcessor(ChannelProcessor):
     """Per-channel state over a streaming-native engine; same interface as StreamProcessor."""
 
     def __init__(self, engine: Engine, channel: str, options: StreamOptions, emit: Emit,
                  clock: Callable[[], float], *, speaker: str | None = None,
                  history: list[str] | None = None) -> None:
-        self.engine = engine
-        self.channel = channel
-        self.options = options
-        self.hop = options.hop
-        self._emit = emit
-        self._clock = clock
-        self._speaker = speaker
-        self._history = history if history is not None else []
+        super().__init__(engine, channel, options, emit, clock, speaker=speaker, history=history)
         self._stream: EngineStream = engine.create_stream()  # type: ignore[attr-defined]
         self._queued: list[np.ndarray] = []   # speech not yet fed to the stream
         self._queued_samples = 0
         self._start = 0.0                     # stream time of the utterance's first sample
         self._committed: list[Word] = []      # this utterance's committed words
-        self._utterance = -1
-        self._active = False
-        self._tentative_shown = False
-        self.decode_seconds = 0.0
-        self.decoded_audio_seconds = 0.0
-        self.decodes = 0
-
-    @property
-    def active(self) -> bool:
-        """True while an utterance is open."""
-        return self._active
 
     @property
     def pending_seconds(self) -> float:
         """Speech queued since the last feed."""
         return self._queued_samples / SAMPLE_RATE
 
-    def handle(self, event: VadEvent) -> None:
-        """Apply one VAD event; an utterance end feeds the rest and commits everything."""
-        if isinstance(event, SpeechStarted):
-            self._begin(event.start)
-        elif isinstance(event, SpeechAudio):
-            if not self._active:
-                self._begin(event.start)
-            samples = np.asarray(event.samples, dtype=np.float32)
-            self._queued.append(samples)
-            self._queued_samples += samples.size
-        elif isinstance(event, SpeechEnded):
-            if self._active:
-                self._finish()
+    def _add(self, samples: np.ndarray) -> None:
+        self._queued.append(samples)
+        self._queued_samples += samples.size
+
+    def _committed_end(self) -> float:
+        return self._committed[-1].end if self._committed else self._start
 
     def due(self) -> bool:
         """Whether enough new speech is queued for a tentative update."""
@@ -108,11 +80,7 @@ class NativeStreamProcessor:
         fixed, tentative = self._stream.split_words()
         self._publish(self._take(fixed), tuple(self._shift(tentative)))
 
-    def _begin(self, start: float) -> None:
-        if self._active:
-            self._finish()
-        self._utterance += 1
-        self._active = True
+    def _open(self, start: float) -> None:
         self._stream.reset()
         self._start = start
         self._committed = []
@@ -121,11 +89,7 @@ class NativeStreamProcessor:
         self._feed(finish=True)
         words, _ = self._stream.split_words()  # after finish every word is fixed
         self._publish(self._take(words), ())
-        said = "".join(w.text for w in self._committed).strip()
-        if said:
-            self._history.append(said)
-            del self._history[:-20]
-        self._active = False
+        self._remember(tuple(self._committed))
 
     def _feed(self, *, finish: bool = False) -> None:
         """Give the stream only the audio it has not had yet (plus, at the end, finish it)."""
@@ -156,20 +120,3 @@ class NativeStreamProcessor:
         new = tuple(self._shift(fixed[done:]))
         self._committed.extend(new)
         return new
-
-    def _publish(self, committed: tuple[Word, ...], tentative: tuple[Word, ...]) -> None:
-        now = self._clock()
-        if committed:
-            self._emit(TranscriptUpdate("final", self.channel, self._utterance,
-                                        _segment(committed), now, self._speaker))
-        if tentative or self._tentative_shown:
-            end = self._committed[-1].end if self._committed else self._start
-            seg = _segment(tentative) if tentative else Segment(start=end, end=end, text="")
-            self._emit(TranscriptUpdate("partial", self.channel, self._utterance, seg, now,
-                                        self._speaker))
-            self._tentative_shown = bool(tentative)
-
-
-def _segment(words: tuple[Word, ...]) -> Segment:
-    return Segment(start=words[0].start, end=max(words[0].start, words[-1].end),
-                   text="".join(w.text for w in words), words=words)

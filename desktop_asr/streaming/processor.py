@@ -60,8 +60,14 @@ class StreamOptions:
 Emit = Callable[[TranscriptUpdate], None]
 
 
-class StreamProcessor:
-    """Per-channel streaming state on top of a shared engine."""
+class ChannelProcessor:
+    """What every per-channel processor shares: VAD events in, caption updates out.
+
+    Subclasses keep the utterance's audio and decide what is committed: ``_add`` takes speech,
+    ``_open`` starts an utterance at a stream time, ``_finish`` commits the rest at its end,
+    ``_committed_end`` says where the committed words stop. The pipeline drives them through
+    ``handle``, ``due`` and ``decode``.
+    """
 
     def __init__(self, engine: Engine, channel: str, options: StreamOptions, emit: Emit,
                  clock: Callable[[], float], *, speaker: str | None = None,
@@ -73,12 +79,7 @@ class StreamProcessor:
         self._emit = emit
         self._clock = clock
         self._speaker = speaker
-        self._stabiliser = Stabiliser(options.agreement, options.force_after)
         self._history = history if history is not None else []  # committed texts, all channels
-        self._chunks: list[np.ndarray] = []
-        self._buffer_start = 0.0
-        self._buffer_samples = 0
-        self._decoded_samples = 0
         self._utterance = -1
         self._active = False
         self._tentative_shown = False
@@ -91,11 +92,6 @@ class StreamProcessor:
         """True while an utterance is open."""
         return self._active
 
-    @property
-    def pending_seconds(self) -> float:
-        """Audio added to the buffer since the last decode."""
-        return (self._buffer_samples - self._decoded_samples) / SAMPLE_RATE
-
     def handle(self, event: VadEvent) -> None:
         """Apply one VAD event; an utterance end decodes and commits everything."""
         if isinstance(event, SpeechStarted):
@@ -103,11 +99,75 @@ class StreamProcessor:
         elif isinstance(event, SpeechAudio):
             if not self._active:
                 self._begin(event.start)
-            self._chunks.append(np.asarray(event.samples, dtype=np.float32))
-            self._buffer_samples += len(event.samples)
+            self._add(np.asarray(event.samples, dtype=np.float32))
         elif isinstance(event, SpeechEnded):
             if self._active:
                 self._finish()
+
+    def _begin(self, start: float) -> None:
+        if self._active:
+            self._finish()
+        self._utterance += 1
+        self._active = True
+        self._open(start)
+
+    def _open(self, start: float) -> None:
+        raise NotImplementedError
+
+    def _add(self, samples: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def _finish(self) -> None:
+        raise NotImplementedError
+
+    def _committed_end(self) -> float:
+        raise NotImplementedError
+
+    def _remember(self, words: tuple[Word, ...]) -> None:
+        """Keep an ended utterance's text as context for the decoder's prompt."""
+        said = "".join(w.text for w in words).strip()
+        if said:
+            self._history.append(said)
+            del self._history[:-20]
+        self._active = False
+
+    def _publish(self, committed: tuple[Word, ...], tentative: tuple[Word, ...]) -> None:
+        now = self._clock()
+        if committed:
+            self._emit(TranscriptUpdate("final", self.channel, self._utterance,
+                                        _segment(committed), now, self._speaker))
+        if tentative or self._tentative_shown:
+            end = self._committed_end()
+            seg = _segment(tentative) if tentative else Segment(start=end, end=end, text="")
+            self._emit(TranscriptUpdate("partial", self.channel, self._utterance, seg, now,
+                                        self._speaker))
+            self._tentative_shown = bool(tentative)
+
+
+class StreamProcessor(ChannelProcessor):
+    """Per-channel streaming state on top of a shared engine."""
+
+    def __init__(self, engine: Engine, channel: str, options: StreamOptions, emit: Emit,
+                 clock: Callable[[], float], *, speaker: str | None = None,
+                 history: list[str] | None = None) -> None:
+        super().__init__(engine, channel, options, emit, clock, speaker=speaker, history=history)
+        self._stabiliser = Stabiliser(options.agreement, options.force_after)
+        self._chunks: list[np.ndarray] = []
+        self._buffer_start = 0.0
+        self._buffer_samples = 0
+        self._decoded_samples = 0
+
+    @property
+    def pending_seconds(self) -> float:
+        """Audio added to the buffer since the last decode."""
+        return (self._buffer_samples - self._decoded_samples) / SAMPLE_RATE
+
+    def _add(self, samples: np.ndarray) -> None:
+        self._chunks.append(samples)
+        self._buffer_samples += len(samples)
+
+    def _committed_end(self) -> float:
+        return self._stabiliser.committed_end
 
     def due(self) -> bool:
         """Whether enough new speech arrived for a tentative re-decode."""
@@ -122,11 +182,7 @@ class StreamProcessor:
         self._publish(result.committed, result.tentative)
         self._maybe_trim()
 
-    def _begin(self, start: float) -> None:
-        if self._active:
-            self._finish()
-        self._utterance += 1
-        self._active = True
+    def _open(self, start: float) -> None:
         self._stabiliser.reset()
         self._chunks = []
         self._buffer_start = start
@@ -137,11 +193,7 @@ class StreamProcessor:
         words = self._hypothesis() if self._buffer_samples else []
         result = self._stabiliser.finish(words, self._buffer_start)
         self._publish(result.committed, ())
-        said = "".join(w.text for w in self._stabiliser.committed).strip()
-        if said:
-            self._history.append(said)
-            del self._history[:-20]
-        self._active = False
+        self._remember(self._stabiliser.committed)
         self._chunks = []
         self._buffer_samples = self._decoded_samples = 0
 
@@ -175,18 +227,6 @@ class StreamProcessor:
         offset = self._buffer_start
         return [replace(w, start=w.start + offset, end=w.end + offset)
                 for seg in segments for w in seg.words]
-
-    def _publish(self, committed: tuple[Word, ...], tentative: tuple[Word, ...]) -> None:
-        now = self._clock()
-        if committed:
-            self._emit(TranscriptUpdate("final", self.channel, self._utterance,
-                                        _segment(committed), now, self._speaker))
-        if tentative or self._tentative_shown:
-            seg = _segment(tentative) if tentative else Segment(
-                start=self._stabiliser.committed_end, end=self._stabiliser.committed_end, text="")
-            self._emit(TranscriptUpdate("partial", self.channel, self._utterance, seg, now,
-                                        self._speaker))
-            self._tentative_shown = bool(tentative)
 
     def _maybe_trim(self) -> None:
         """Cut committed audio off the buffer so each re-decode stays bounded in length."""
