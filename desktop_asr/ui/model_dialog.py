@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_asr.models import ModelEntry, ModelManager
 from desktop_asr.ui.error_banner import ErrorBanner
 from desktop_asr.ui.model_worker import ModelOpDone, ModelProgress, ModelWorker
+from desktop_asr.ui.progress import short_path
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,6 @@ def format_size(size: int | None) -> str:
     return f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{max(1, round(size / 1e6))} MB"
 
 
-def _short(path: Path) -> str:
-    """``path`` with the home folder written as ~."""
-    try:
-        return str(Path("~") / path.relative_to(Path.home()))
-    except ValueError:
-        return str(path)
-
-
 class ModelManagerDialog(QDialog):
     """Lists models and runs one action at a time in a worker thread; errors go to the banner."""
 
@@ -63,7 +56,7 @@ class ModelManagerDialog(QDialog):
         self.setWindowTitle("Models")
         self.setObjectName("modelManagerDialog")
         self.banner = ErrorBanner(self)
-        self.intro = QLabel(f"Models are kept in {_short(ModelManager().models_dir)}. Downloads come "
+        self.intro = QLabel(f"Models are kept in {short_path(ModelManager().models_dir)}. Downloads come "
                             "from the model hub; offline, import a model folder instead.", self)
         self.intro.setWordWrap(True)
         self.intro.setTextFormat(Qt.TextFormat.PlainText)
@@ -148,7 +141,7 @@ class ModelManagerDialog(QDialog):
         for row, e in enumerate(self._entries):
             details = e.description
             if e.status == "installed" and Path(e.description).is_absolute():
-                details = f"imported from {e.description}"
+                details = f"imported from {short_path(e.description)}"
             values = (e.name, _STATUS_TEXT.get(e.status, e.status), format_size(e.size_bytes),
                       details or (str(e.path) if e.path else ""))
             for col, text in enumerate(values):

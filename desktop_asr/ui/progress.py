@@ -7,6 +7,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def short_path(path: Path | str) -> str:
+    """``path`` with the home folder written as ~, as a user reads it."""
+    path = Path(path)
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
+
+
 def format_clock(seconds: float) -> str:
     """Format seconds as m:ss, or h:mm:ss from one hour on."""
     total = max(0, int(seconds))

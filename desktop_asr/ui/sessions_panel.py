@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_asr.settings import Settings, load_settings
 from desktop_asr.ui.background import BackgroundCalls, CallResult
+from desktop_asr.ui.progress import short_path
 from desktop_asr.ui.session_store import (
     OpenedSession,
     SessionInfo,
@@ -202,7 +203,7 @@ class SessionsPanel(QWidget):
             item.setData(0, Qt.ItemDataRole.UserRole, str(info.folder))
             item.setToolTip(2, f"{info.words} words\n{info.folder}")
             self.tree.addTopLevelItem(item)
-        self.title.setText(f"{len(sessions)} live session(s) in {self._root}")
+        self.title.setText(f"{len(sessions)} live session(s) in {short_path(self._root)}")
         if previous is not None:
             self.select(previous.folder)
         self._update_buttons()

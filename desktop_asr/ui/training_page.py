@@ -192,7 +192,7 @@ class TrainPanel(QWidget):
                 "--method", str(self.method.currentData()), "--epochs",
                 str(self.epochs.value()), "--force"]
         if self.reference.text().strip():
-            args += ["--reference", self.reference.text().strip()]
+            args += ["--reference", str(Path(self.reference.text().strip()).expanduser())]
         return args
 
     @Slot()

@@ -10,11 +10,11 @@ Needs a display, e.g.::
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
-import tempfile
 from pathlib import Path
+
+from demo_home import use_demo_home
 
 log = logging.getLogger("make_dialogs")
 
@@ -23,8 +23,7 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     """Show each dialog, let it settle, save a PNG of it."""
-    home = Path(tempfile.mkdtemp(prefix=".desktop-asr-shots-", dir=Path.home()))
-    os.environ["DESKTOP_ASR_HOME"] = str(home)  # keep the real settings and models out of it
+    home = use_demo_home()  # keep the real settings and models out of it
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -45,7 +44,9 @@ def main() -> int:
         # One imported model so the list shows all three kinds of rows.
         bundled = bundled_model_path()
         if bundled is not None:
-            ModelManager().import_folder(bundled, "my-tiny.en-finetuned")
+            download = home / "Downloads" / "my-tiny.en-finetuned"
+            shutil.copytree(bundled, download)
+            ModelManager().import_folder(download, "my-tiny.en-finetuned")
         settings = SettingsDialog(Settings(language="en", record=True))
         settings.show()
         settle()

@@ -12,11 +12,11 @@ clips with an RTTM are diarized), exactly as a user would run it. Needs a displa
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from demo_home import use_demo_home
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE.parents[2] / "shared" / "testdata" / "speech" / "manifest.jsonl"
@@ -30,7 +30,7 @@ def main() -> int:
     if not MANIFEST.is_file():
         log.error("real speech not found at %s", MANIFEST)
         return 1
-    os.environ["DESKTOP_ASR_HOME"] = tempfile.mkdtemp(prefix="desktop-asr-shots-")
+    use_demo_home()
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QSplitter
 

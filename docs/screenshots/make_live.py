@@ -22,9 +22,10 @@ import logging
 import os
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from demo_home import use_demo_home
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
@@ -183,7 +184,7 @@ def main(argv: list[str]) -> int:
         time.sleep(1.0)
         os.environ.update(DISPLAY=display, QT_QPA_PLATFORM="xcb")
         # Keep the demo session out of the user's real sessions folder.
-        os.environ["DESKTOP_ASR_HOME"] = tempfile.mkdtemp(prefix="desktop-asr-shots-")
+        use_demo_home()
         (_shoot_speakers if args.speakers else _shoot)(speech)
     finally:
         xvfb.terminate()

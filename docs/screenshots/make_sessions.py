@@ -16,9 +16,10 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from demo_home import use_demo_home
 
 HERE = Path(__file__).resolve().parent
 SPEECH = HERE.parents[2] / "shared" / "testdata" / "speech"
@@ -35,7 +36,7 @@ def _record_sessions(env: dict[str, str]) -> None:
             log.warning("%s is missing; skipped", path)
             continue
         subprocess.run([sys.executable, "-m", "desktop_asr", "live", "--source", str(path),
-                        "--speed", "4", "--record", "-o", env["DESKTOP_ASR_HOME"] + "/out",
+                        "--speed", "4", "--record", "-o", env["HOME"] + "/Documents/captions",
                         "--threads", "2"], env=env, check=True, capture_output=True)
         time.sleep(1.1)  # session folders are named by the second they start
 
@@ -43,8 +44,7 @@ def _record_sessions(env: dict[str, str]) -> None:
 def main() -> int:
     """Record the sessions, open the window on the Sessions page, save the screenshot."""
     logging.basicConfig(level=logging.INFO)
-    home = Path(tempfile.mkdtemp(prefix="desktop-asr-shots-"))
-    os.environ["DESKTOP_ASR_HOME"] = str(home)
+    home = use_demo_home()
     try:
         _record_sessions(dict(os.environ))
         from PySide6.QtCore import QTimer

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from demo_home import use_demo_home
 
 HERE = Path(__file__).resolve().parent
 SPEECH = HERE.parents[2] / "shared" / "testdata" / "speech"
@@ -51,7 +51,8 @@ def _manifests(home: Path) -> tuple[Path, Path]:
                          else "train")
                 out.write(json.dumps({"audio": str(SPEECH / row["audio"]), "text": row["text"],
                                       "split": split}) + "\n")
-    reference = home / "general-speech.jsonl"
+    (home / "Documents").mkdir(exist_ok=True)
+    reference = home / "Documents" / "general-speech.jsonl"
     with reference.open("w", encoding="utf-8") as out:
         for row in rows:
             if row["audio"] in REFERENCE:
@@ -66,10 +67,10 @@ def main() -> int:
     if not (SPEECH / "manifest.jsonl").is_file():
         log.error("real speech not found at %s", SPEECH)
         return 1
-    home = Path(tempfile.mkdtemp(prefix="desktop-asr-shots-"))
-    os.environ["DESKTOP_ASR_HOME"] = str(home)
+    home = use_demo_home()
     try:
         from desktop_asr.ui import dataset_store as store
+        from desktop_asr.ui.progress import short_path
 
         imports, reference = _manifests(home)
         folder = store.datasets_root() / DATASET
@@ -96,7 +97,7 @@ def main() -> int:
         panel.select_dataset(folder)
         panel.method.setCurrentIndex(panel.method.findData("freeze-encoder"))
         panel.epochs.setValue(5)
-        panel.reference.setText(str(reference))
+        panel.reference.setText(short_path(reference))
         started = time.monotonic()
         finished: list[dict] = []
         panel.job.finished.connect(finished.append)
