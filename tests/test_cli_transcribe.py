@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import shutil
 import struct
 import subprocess
@@ -74,8 +75,9 @@ def test_bad_files_get_one_line_each_and_good_files_still_finish(spoken, tmp_pat
     }
     bad["empty"].write_bytes(b"")
     bad["not audio"].write_text("meeting notes, not a recording\n" * 20)
-    # An MP3 name, an MP3-looking first frame header, then noise bytes: nothing decodes.
-    bad["corrupt"].write_bytes(b"\xff\xfb\x90\x00" + os.urandom(3000))
+    # An MP3 name, an MP3-looking first frame header, then noise bytes (seeded, so every run
+    # gets the same ones): nothing decodes.
+    bad["corrupt"].write_bytes(b"\xff\xfb\x90\x00" + random.Random(3000).randbytes(3000))
     files = [good_wav, *bad.values(), good_mp3]
     out = tmp_path / "out"
     rc = main(["transcribe", *map(str, files), "-o", str(out), "-f", "txt,json", "-q",
@@ -89,7 +91,7 @@ def test_bad_files_get_one_line_each_and_good_files_still_finish(spoken, tmp_pat
         "not audio": "not an audio or video file",
         "no audio stream": "no audio",
         "unsupported": "cannot decode",
-        "corrupt": "",
+        "corrupt": "damaged or incomplete: no audio could be decoded",
     }
     for (kind, path), line in zip(bad.items(), err):
         assert line.startswith(f"desktop-asr: error: {path}: "), (kind, line)
