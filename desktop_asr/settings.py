@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_asr import paths
+from desktop_asr.vad.base import VadOptions
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ class Settings:
     source: str = "mic"                 # mic | system | both | a device id
     vad_kind: str = "silero"
     vad_min_silence: float = 0.5
+    vad_aggressiveness: int = 2         # webrtc only: 0 (lets most through) .. 3 (strictest)
+    vad_max_utterance: float = 20.0     # a caption line is cut after this much speech
     record: bool = False
     sessions_dir: str | None = None     # None: the data folder's sessions/
     theme: str = "system"               # system | high-contrast
@@ -91,6 +94,10 @@ class Settings:
             raise ValueError(f"theme must be system or high-contrast, got {self.theme!r}")
         if not 0.1 <= self.vad_min_silence <= 5.0:
             raise ValueError("the end-of-speech silence must be within 0.1..5 s")
+        if self.vad_aggressiveness not in (0, 1, 2, 3):
+            raise ValueError("the webrtc aggressiveness must be 0, 1, 2 or 3")
+        if not 5.0 <= self.vad_max_utterance <= 30.0:
+            raise ValueError("the longest utterance must be within 5..30 s")
         if self.diarizer not in ("embedded", "pyannote"):
             raise ValueError(f"diarizer must be embedded or pyannote, got {self.diarizer!r}")
         if not 1 <= self.max_speakers <= 20:
@@ -100,6 +107,12 @@ class Settings:
         object.__setattr__(self, "user_name", " ".join(str(self.user_name).split()))
         object.__setattr__(self, "hotwords", tuple(self.hotwords))
         object.__setattr__(self, "shortcuts", {**DEFAULT_SHORTCUTS, **dict(self.shortcuts)})
+
+    def vad_options(self) -> VadOptions:
+        """The voice detection these settings ask for."""
+        return VadOptions(kind=self.vad_kind, min_silence=self.vad_min_silence,
+                          aggressiveness=self.vad_aggressiveness,
+                          max_utterance=self.vad_max_utterance)
 
     def sessions_path(self) -> Path:
         """Where live sessions are stored."""

@@ -44,4 +44,8 @@ def test_validation() -> None:
     with pytest.raises(ValueError):
         Settings(vad_kind="magic")
     with pytest.raises(ValueError):
+        Settings(vad_aggressiveness=4)
+    with pytest.raises(ValueError):
+        Settings(vad_max_utterance=2.0)
+    with pytest.raises(ValueError):
         OverlayStyle(lines=4)

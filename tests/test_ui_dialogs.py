@@ -65,6 +65,9 @@ def test_settings_dialog_saves_every_kind_of_field(qtbot, tmp_path, monkeypatch)
     dialog.vad_silence.setValue(99)  # the spin box range stops invalid values
     assert dialog.vad_silence.value() == 5.0
     dialog.vad_silence.setValue(0.8)
+    assert dialog.vad_aggressiveness.isEnabled()  # only webrtc has a strictness
+    dialog.vad_aggressiveness.setValue(3)
+    dialog.vad_max_utterance.setValue(12)
     dialog.font_size.setValue(40)
     _click(qtbot, dialog.text_color)
     dialog.opacity.setValue(55)
@@ -80,6 +83,10 @@ def test_settings_dialog_saves_every_kind_of_field(qtbot, tmp_path, monkeypatch)
     assert saved == dialog.saved
     assert (saved.device, saved.compute_type, saved.language) == ("cpu", "int8", "de")
     assert (saved.vad_kind, saved.vad_min_silence) == ("webrtc", 0.8)
+    assert (saved.vad_aggressiveness, saved.vad_max_utterance) == (3, 12.0)
+    vad = saved.vad_options()
+    assert (vad.kind, vad.aggressiveness, vad.min_silence, vad.max_utterance) == (
+        "webrtc", 3, 0.8, 12.0)
     assert saved.overlay == OverlayStyle(font_size=40, text_color="#ffff00", opacity=0.55,
                                          lines=3, click_through=True, geometry=(1, 2, 300, 80))
     assert saved.shortcuts["toggle_overlay"] == "Ctrl+Alt+C"

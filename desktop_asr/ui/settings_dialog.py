@@ -155,11 +155,27 @@ class SettingsDialog(QDialog):
         self.vad_silence.setDecimals(1)
         self.vad_silence.setSuffix(" s")
         self.vad_silence.setToolTip("How long a pause ends a sentence in live captions")
+        self.vad_aggressiveness = QSpinBox(page)
+        self.vad_aggressiveness.setAccessibleName("WebRTC strictness")
+        self.vad_aggressiveness.setRange(0, 3)
+        self.vad_aggressiveness.setToolTip("WebRTC voice detection only: 0 lets most sound "
+                                           "through, 3 keeps only clear speech (noisy rooms)")
+        self.vad_max_utterance = QDoubleSpinBox(page)
+        self.vad_max_utterance.setAccessibleName("Longest caption line")
+        self.vad_max_utterance.setRange(5.0, 30.0)
+        self.vad_max_utterance.setSingleStep(1.0)
+        self.vad_max_utterance.setDecimals(0)
+        self.vad_max_utterance.setSuffix(" s")
+        self.vad_max_utterance.setToolTip("Speech without a pause is cut into lines this long")
+        self.vad_kind.currentIndexChanged.connect(
+            lambda _i: self.vad_aggressiveness.setEnabled(self.vad_kind.currentData() == "webrtc"))
         for label, widget in (("&Model", self.model), ("&Device", self.device),
                               ("Com&pute type", self.compute_type),
                               ("&Language", self.language),
                               ("&Voice detection", self.vad_kind),
-                              ("End-of-speech &silence", self.vad_silence)):
+                              ("End-of-speech &silence", self.vad_silence),
+                              ("WebRTC s&trictness", self.vad_aggressiveness),
+                              ("Longest caption l&ine", self.vad_max_utterance)):
             form.addRow(label, widget)
         return page
 
@@ -238,6 +254,9 @@ class SettingsDialog(QDialog):
         _select(self.language, s.language, s.language)
         _select(self.vad_kind, s.vad_kind)
         self.vad_silence.setValue(s.vad_min_silence)
+        self.vad_aggressiveness.setValue(s.vad_aggressiveness)
+        self.vad_aggressiveness.setEnabled(s.vad_kind == "webrtc")
+        self.vad_max_utterance.setValue(s.vad_max_utterance)
         o = s.overlay
         self.font_size.setValue(o.font_size)
         self.text_color.set_color(o.text_color)
@@ -264,6 +283,8 @@ class SettingsDialog(QDialog):
                        language=self.language.currentData(),
                        vad_kind=self.vad_kind.currentData(),
                        vad_min_silence=round(self.vad_silence.value(), 1),
+                       vad_aggressiveness=self.vad_aggressiveness.value(),
+                       vad_max_utterance=float(self.vad_max_utterance.value()),
                        overlay=overlay, shortcuts=self.shortcuts.shortcuts(),
                        sessions_dir=self.sessions_dir.text() or None,
                        record=self.record.isChecked(), theme=self.theme.currentData())
