@@ -214,3 +214,32 @@ def test_cli_refuses_hotwords_for_a_random_conformer_checkpoint_with_one_line(
     assert rc == 2
     assert len(err) == 1 and "custom vocabulary" in err[0] and "conformer" in err[0], err
     assert not any(out.glob("*")) if out.exists() else True
+
+
+def test_random_conformer_captions_live_through_the_re_decoding_processor(
+        checkpoint: Path, speech_dir) -> None:
+    """Real speech (jfk.wav) replayed at 4x through the whole live pipeline on the RANDOM
+    Conformer-CTC: the words are meaningless, the mechanics are not. It is not a streaming-native
+    engine, so the re-decoding processor and the stabiliser commit its words."""
+    from desktop_asr.capture.file_source import FileSource
+    from desktop_asr.streaming import (LivePipeline, StreamOptions, StreamProcessor,
+                                       make_processor)
+
+    jfk = speech_dir / "jfk.wav"
+    if not jfk.is_file():
+        pytest.skip(f"{jfk} is not here")
+    engine = create_engine("conformer", EngineConfig(model=str(checkpoint), **CPU))
+    assert isinstance(make_processor(engine, "file", StreamOptions(), lambda u: None,
+                                     lambda: 0.0), StreamProcessor)
+    updates = []
+    pipe = LivePipeline(FileSource(jfk, speed=4.0), engine, on_update=updates.append)
+    pipe.start()
+    assert pipe.wait(timeout=120)
+    finals = [u for u in updates if u.kind == "final"]
+    partials = [u for u in updates if u.kind == "partial" and u.segment.text]
+    assert finals and partials  # tentative text first, then committed words
+    words = [w for u in finals for w in u.segment.words]
+    assert all(0.0 <= w.start <= w.end <= 11.1 for w in words)
+    # Committed words never repeat or go back in time, across hops and utterances.
+    assert all(a.start <= b.start + 1e-6 for a, b in zip(words, words[1:]))
+    assert pipe.transcript.transcript().text.split() == [w.text.strip() for w in words]
