@@ -232,6 +232,46 @@ def test_the_running_session_is_not_listed_until_it_ends(qtbot, window, two_sent
     assert panel.sessions()[0].folder == page.last[0] and not panel.sessions()[0].unfinished
 
 
+def test_a_full_disk_is_shown_in_the_banner_while_the_captions_go_on(
+        qtbot, window, speech_dir, tmp_path, monkeypatch) -> None:
+    """A real full disk: the sessions folder on a 64 KiB tmpfs (root only, else skipped), which
+    the recording fills within seconds."""
+    from disk_fixtures import tiny_disk
+
+    page = window.live
+    captions_at_error: list[str] = []
+    page.runner.pipelineError.connect(  # after the page's own slot: the banner is updated
+        lambda _: captions_at_error.append(page.captions.committed_text()))
+    with tiny_disk(window.settings.sessions_path()):
+        page.source.set_replay_file(speech_dir / "jfk.wav", speed=2.5)
+        page.record.setChecked(True)
+        _click(qtbot, page.start_button)
+        qtbot.waitUntil(lambda: window.banner.messages() != (), timeout=SESSION_MS)
+        assert page.busy  # said while captioning, not at the end
+        assert window.banner.isVisible()
+        (first,) = window.banner.messages()
+        assert first.startswith("Cannot save the session: No space left on device (")
+        assert first.endswith("recording.flac). Captions continue but the audio is no longer "
+                              "recorded; free space or stop and export.")
+        qtbot.waitUntil(lambda: not page.busy, timeout=SESSION_MS)
+    messages = window.banner.messages()
+    assert len(set(messages)) == len(messages), messages  # nothing said twice
+    assert [m for m in messages if "recording.flac" in m] == [first]
+    assert "transcript.json: No space left on device" in messages[-1]  # at stop
+    # The captions went on after the error, to the last word.
+    assert "country" not in captions_at_error[0]
+    assert "Americans" in page.captions.plain_text() and "country" in page.captions.plain_text()
+    _, transcript = page.last  # what is shown can still be exported: nothing is lost
+    assert "country" in transcript.text and "Americans" in transcript.text
+    assert page.export_button.isEnabled()
+    out = tmp_path / "kept.txt"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a: (str(out), FILTERS["txt"])))
+    page.export_formats["txt"].trigger()
+    kept = out.read_text(encoding="utf-8")
+    assert "Americans" in kept and "country" in kept
+
+
 def _upd(kind: str, text: str, utterance: int, channel: str = "mic", start: float = 0.0):
     from desktop_asr.streaming import TranscriptUpdate
     from desktop_asr.types import Segment

@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -106,8 +107,20 @@ def run(args: argparse.Namespace) -> int:
         and not (c == "mic" and "system" in source.channel_labels)))
     errors: list[PipelineError] = []
     statuses: list[PipelineStatus] = []
-    session = LiveSession(source, engine, options, record=args.record, on_update=printer,
-                          on_error=errors.append, on_status=statuses.append)
+
+    def on_error(error: PipelineError) -> None:
+        errors.append(error)
+        if not error.fatal:  # e.g. the session cannot be saved: say so now, captions go on
+            lead = "\n" if tty and not args.jsonl else ""  # off the caption line being written
+            print(f"{lead}desktop-asr: warning: {error.message}", file=sys.stderr, flush=True)
+
+    try:
+        session = LiveSession(source, engine, options, record=args.record, on_update=printer,
+                              on_error=on_error, on_status=statuses.append)
+    except OSError as exc:  # e.g. a full disk: not even the journal can be started
+        print(f"desktop-asr: error: cannot start the session: {exc.strerror or exc}"
+              f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)
+        return 2
     stop = threading.Event()
     previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
@@ -137,10 +150,14 @@ def run(args: argparse.Namespace) -> int:
         written = session.finish(formats, out_dir)
     except DesktopAsrError as exc:
         print(f"desktop-asr: error: {exc}", file=sys.stderr)
+        written = session.saved or _save_elsewhere(session, formats)
+        if written:
+            print(f"desktop-asr: transcript: {', '.join(str(p) for p in written)}",
+                  file=sys.stderr)
         return 1
     for err in errors:
-        kind = "error" if err.fatal else "warning"
-        print(f"desktop-asr: {kind}: {err.message}", file=sys.stderr)
+        if err.fatal:  # the others were shown as they came
+            print(f"desktop-asr: error: {err.message}", file=sys.stderr)
     last = statuses[-1] if statuses else None
     if not args.jsonl:
         lost = (f"; {last.overflows} overflow(s), {last.frames_dropped / 16000:.1f}s of audio "
@@ -156,3 +173,25 @@ def run(args: argparse.Namespace) -> int:
         print(f"desktop-asr: {session.pipeline.audio_seconds:.1f}s captioned{lost}; "
               f"transcript: {', '.join(str(p) for p in written)}", file=sys.stderr)
     return 1 if any(err.fatal for err in errors) else 0
+
+
+def _save_elsewhere(session: LiveSession, formats: list[str]) -> list[Path]:
+    """Nothing could be written where asked (a full disk): try the temporary folder instead.
+
+    The transcript lives only in this process's memory, so it is written somewhere before the
+    process ends; when that fails too, the captions printed on stdout are the only copy.
+    """
+    from desktop_asr.export import write_export
+
+    folder = Path(tempfile.gettempdir()) / f"desktop-asr-{session.folder.name}"
+    transcript = session.transcript()
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for fmt in dict.fromkeys(["json", *formats]):
+            written.append(write_export(transcript, folder / f"{session.folder.name}.{fmt}",
+                                        fmt))
+    except (DesktopAsrError, OSError) as exc:
+        print(f"desktop-asr: error: cannot save the transcript in {folder} either: {exc}; "
+              "the captions printed above are the only copy", file=sys.stderr)
+    return written

@@ -2,16 +2,20 @@
 
 The journal is JSON lines: a header, one line per committed caption, and a closing line. Lines
 are written as they come and fsync'ed every few seconds, so a crash or kill loses at most the
-last ``flush_interval`` seconds; a torn last line is skipped on recovery.
+last ``flush_interval`` seconds; a torn last line is skipped on recovery. A full disk loses
+nothing either: the lines wait in memory and are written once there is room (see
+:class:`Journal`).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +42,16 @@ DISMISSED_MARK = ".dismissed"   # the user chose not to recover it (the files st
 
 
 class Journal:
-    """Appends final captions to ``journal.jsonl`` in a session folder."""
+    """Appends final captions to ``journal.jsonl`` in a session folder.
+
+    A failed write (a full disk, an I/O error) loses no record: the file is cut back to its last
+    whole line, the record waits in memory with every one after it, and the OSError goes to the
+    caller (the live session reports it; the captions go on). Every later write tries the
+    waiting lines again first, in order, so once the disk has room again the journal is whole
+    again by itself and ``error`` is back to None; the closing line tries them a last time.
+    When an fsync fails, the lines written since the last good one are written again (the
+    kernel may have dropped them).
+    """
 
     def __init__(self, folder: Path, *, channel_labels: tuple[str, ...], model: str | None,
                  source: str | None, flush_interval: float = 2.0) -> None:
@@ -46,37 +59,109 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / JOURNAL_NAME
         self.flush_interval = flush_interval
-        self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")
+        # Unbuffered bytes: what a write returns is what reached the file, so a failed one can
+        # be cut back to whole lines.
+        self._file: IO[bytes] | None = open(self.path, "ab", buffering=0)
         self._lock = threading.RLock()
+        self._size = os.fstat(self._file.fileno()).st_size   # bytes of whole lines
+        self._synced = self._size                             # ... of those known on the disk
+        self._pending: deque[bytes] = deque()   # lines not written yet (after a failure)
+        self._unsynced: list[bytes] = []        # lines written since the last fsync
         self._last_sync = time.monotonic()
-        self._write({"type": "session", "version": JOURNAL_VERSION,
-                     "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                     "channels": list(channel_labels), "model": model, "source": source},
-                    sync=True)
+        self.error: OSError | None = None       # the last failure, while lines wait
+        try:
+            self._write({"type": "session", "version": JOURNAL_VERSION,
+                         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                         "channels": list(channel_labels), "model": model, "source": source},
+                        sync=True)
+        except OSError:
+            self.release()  # a session that cannot even start its journal does not start
+            raise
+
+    @property
+    def waiting(self) -> int:
+        """Lines not in the file yet because writing failed (0: the journal is whole)."""
+        with self._lock:
+            return len(self._pending)
 
     def _write(self, record: dict[str, Any], *, sync: bool = False) -> None:
+        line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
         # Speaker names may be given from another thread (a rename in the window).
         with self._lock:
             if self._file is None:
                 return
-            self._file.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self._pending.append(line)
+            self._flush(sync)
+
+    def _flush(self, sync: bool) -> None:
+        """Write the waiting lines in order (and fsync when due); raises OSError on failure."""
+        try:
+            while self._pending:
+                line = self._pending[0]
+                self._put(line)
+                self._pending.popleft()
+                self._size += len(line)
+                self._unsynced.append(line)
             if sync or time.monotonic() - self._last_sync >= self.flush_interval:
                 self._sync()
+        except OSError as exc:
+            if self.error is None:
+                log.info("cannot write the journal %s (%s): %d line(s) wait in memory",
+                            self.path, exc.strerror or exc, len(self._pending))
+            self.error = exc
+            raise
+        if self.error is not None:
+            log.info("the journal %s is writable again; the waiting lines are written",
+                     self.path)
+            self.error = None
+
+    def _put(self, line: bytes) -> None:
+        """Write one whole line or, failing, leave the file as it was and raise."""
+        assert self._file is not None
+        view = memoryview(line)
+        try:
+            while view:
+                written = self._file.write(view)
+                if written is None:  # a non-blocking file would say this: not ours
+                    raise BlockingIOError(errno.EAGAIN, "the journal would block")
+                view = view[written:]
+        except OSError:
+            self._cut(self._size)  # no torn line for the next one to be glued to
+            raise
+
+    def _cut(self, size: int) -> None:
+        assert self._file is not None
+        try:
+            os.ftruncate(self._file.fileno(), size)  # freeing space needs none
+        except OSError as exc:
+            log.debug("cannot cut the journal back to %d bytes: %s", size, exc)
 
     def sync(self) -> None:
-        """Push everything written so far to the disk."""
+        """Write what waits and push everything written so far to the disk."""
         with self._lock:
-            self._sync()
+            if self._file is not None:
+                self._flush(sync=True)
 
     def _sync(self) -> None:
-        if self._file is None:
-            return
-        self._file.flush()
-        os.fsync(self._file.fileno())
+        assert self._file is not None
+        try:
+            os.fsync(self._file.fileno())
+        except OSError:
+            # What the kernel could not write may be gone from its cache: write it again.
+            self._cut(self._synced)
+            self._size = self._synced
+            self._pending.extendleft(reversed(self._unsynced))
+            self._unsynced = []
+            raise
+        self._synced = self._size
+        self._unsynced = []
         self._last_sync = time.monotonic()
 
     def append(self, update: LiveEvent) -> None:
-        """Record a final update or a speaker event (partials are not journaled: they change)."""
+        """Record a final update or a speaker event (partials are not journaled: they change).
+
+        Raises OSError when the journal cannot be written; the record is kept for the next try.
+        """
         if isinstance(update, TranscriptUpdate):
             if update.kind == "final":
                 self._write({"type": "final", "channel": update.channel,
@@ -94,19 +179,26 @@ class Journal:
                          "transcript": update.transcript.to_dict()}, sync=True)
 
     def release(self) -> None:
-        """Close the file without marking the session finished (it is being discarded)."""
+        """Close the file without marking the session finished (discarded, or left to recovery).
+
+        Lines that still wait are dropped from the file's point of view (``waiting`` keeps
+        counting them).
+        """
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
 
     def close(self, *, transcript_file: str | None = None) -> None:
-        """Mark the session as cleanly finished."""
-        self._write({"type": "closed", "transcript": transcript_file}, sync=True)
-        with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+        """Mark the session as cleanly finished (waiting lines go first).
+
+        Raises OSError when that cannot be written; the file is closed either way and, not
+        marked closed, the session is offered for recovery later.
+        """
+        try:
+            self._write({"type": "closed", "transcript": transcript_file}, sync=True)
+        finally:
+            self.release()
 
 
 def read_journal(path: Path) -> tuple[Transcript, bool]:

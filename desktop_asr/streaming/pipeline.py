@@ -131,6 +131,18 @@ class LivePipeline:
         self.transcript.name(speaker, name)
         self._send(SpeakerNamed(speaker, " ".join(name.split()), "user", self._clock()))
 
+    def report_error(self, error: PipelineError) -> None:
+        """Pass a problem on to ``on_error`` (safe from any thread).
+
+        For what goes wrong beside the captions, e.g. the session's files that cannot be saved:
+        a non-fatal error leaves the captions running.
+        """
+        if self._on_error is not None:
+            try:
+                self._on_error(error)
+            except Exception:  # a broken listener must not stop the captions
+                log.exception("error listener failed")
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the session ended (source finished or stopped); True if it did."""
         if self._thread is not None:

@@ -40,6 +40,7 @@ from desktop_asr.ui.live_status import LiveStatusPanel
 from desktop_asr.ui.live_worker import LiveFinished, LiveRequest, LiveStarted
 from desktop_asr.ui.options_bar import OptionsBar
 from desktop_asr.ui.overlay import CaptionOverlay
+from desktop_asr.ui.progress import short_path
 from desktop_asr.vad import VadOptions
 
 log = logging.getLogger(__name__)
@@ -330,7 +331,7 @@ class LivePage(QWidget):
         self.overlay.begin()
         self.meters.set_channels(event.channels)
         self.status_panel.set_recording(event.record)
-        self.folder_label.setText(f"Session folder: {event.folder}")
+        self.folder_label.setText(f"Session folder: {short_path(event.folder)}")
         self.message.emit(f"Captioning: {event.source_label}")
 
     @Slot(object)
@@ -359,9 +360,12 @@ class LivePage(QWidget):
             if event.saved:
                 self.folder_label.setText(f"Saved to {event.folder / 'transcript.json'}")
                 self.message.emit(f"Session saved: {len(event.transcript.segments)} utterance(s)")
-            else:
+            elif event.journaled:
                 self.folder_label.setText(f"Not saved; the journal in {event.folder} keeps the "
                                           "words for recovery")
+            else:
+                self.folder_label.setText("Not saved (the disk refused it): export the "
+                                          "transcript to another place to keep it")
 
     @Slot(str)
     def _on_state(self, state: str) -> None:

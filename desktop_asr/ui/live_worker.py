@@ -74,6 +74,7 @@ class LiveFinished:
     transcript: Transcript | None
     error: str | None
     saved: bool = False  # transcript.json was written
+    journaled: bool = True  # the journal holds every word (False: only this transcript does)
 
 
 class LiveWorker(QObject):
@@ -175,7 +176,8 @@ class LiveWorker(QObject):
             self._source.set_paused(paused)
 
     def _on_error(self, error: object) -> None:
-        self._fatal = getattr(error, "message", str(error))
+        if getattr(error, "fatal", True):  # a warning (e.g. cannot save) was shown as it came
+            self._fatal = getattr(error, "message", str(error))
         self.pipelineError.emit(error)
 
     def session_ended(self) -> bool:
@@ -191,13 +193,21 @@ class LiveWorker(QObject):
             session.finish(formats=())
             saved = True
         except (DesktopAsrError, OSError) as exc:
-            error = (f"could not save the transcript (the journal in {session.folder} keeps "
-                     f"it for recovery): {exc}")
+            saved = bool(session.saved) and session.saved[0].name == "transcript.json"
+            if not saved and session.journal_complete:
+                error = (f"could not save the transcript (the journal in {session.folder} "
+                         f"keeps it for recovery): {exc}")
+            elif not saved:
+                error = (f"could not save the transcript: {exc}. Nothing is lost while it is "
+                         "shown here: export it to another place (Export ▾)")
+            else:
+                error = f"the session was not saved completely: {exc}"
         except Exception as exc:
             log.exception("finishing the live session failed")
             error = f"could not save the transcript: {exc}"
         finally:
-            self.finished.emit(LiveFinished(session.folder, transcript, error, saved))
+            self.finished.emit(LiveFinished(session.folder, transcript, error, saved,
+                                            session.journal_complete))
 
     def _ensure_engine(self, request: LiveRequest) -> Engine:
         key = (request.engine_name, request.config)
