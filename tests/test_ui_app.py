@@ -423,3 +423,39 @@ def test_the_window_fits_a_1280_pixel_wide_screen_on_every_page(window) -> None:
         tabs.setCurrentIndex(i)
         hint = window.minimumSizeHint()
         assert hint.width() <= 1280 and hint.height() <= 720, (tabs.tabText(i), hint)
+
+
+def test_a_model_gone_from_disk_gives_a_clear_banner_and_loses_no_file(qtbot, window, spoken,
+                                                                        tmp_path) -> None:
+    """An imported model whose folder disappears after it was chosen (a removed drive): the
+    job fails with a banner naming the model, the queued file stays queued, and choosing the
+    bundled model again transcribes it."""
+    import shutil
+
+    from desktop_asr.models import ModelManager, bundled_model_path
+
+    folder = tmp_path / "my-model"
+    shutil.copytree(bundled_model_path(), folder)
+    ModelManager().import_folder(folder, "gone-model")
+    try:
+        options = window.files.options
+        options.reload_models()
+        options.model.setCurrentIndex(options.model.findData("gone-model"))
+        assert options.model.currentData() == "gone-model"
+        shutil.rmtree(ModelManager().installed_path("gone-model"))
+        audio = spoken(SENTENCE_A)
+        window.add_files([audio])
+        _transcribe(qtbot, window)
+        assert window.banner.isVisible()
+        message = " ".join(window.banner.messages())
+        assert "unknown model 'gone-model'" in message and "imported again" in message, message
+        queue = window.files.queue
+        assert queue.status(audio) is not FileStatus.DONE
+        options.model.setCurrentIndex(options.model.findData("tiny.en"))
+        if queue.status(audio) is FileStatus.FAILED:
+            window.add_files([audio])  # the user queues it again
+        _transcribe(qtbot, window)
+        assert queue.status(audio) is FileStatus.DONE
+        assert "quarterly report" in queue.result(audio).transcript.text.lower()
+    finally:
+        shutil.rmtree(ModelManager().models_dir / "gone-model", ignore_errors=True)

@@ -113,8 +113,9 @@ class ModelManager:
         entry = catalog_entry(name_or_path)
         if entry is None:
             known = ", ".join(e.name for e in CATALOG)
-            raise ModelError(f"unknown model {name_or_path!r}: give a model folder or one of "
-                             f"{known}")
+            raise ModelError(f"unknown model {name_or_path!r}: no model of that name is "
+                             f"installed (one whose folder was deleted must be imported "
+                             f"again); give a model folder, or one of {known} to download")
         if not download:
             raise ModelError(f"model {name_or_path!r} is not installed; download it with "
                              f"'desktop-asr models download {name_or_path}' "
