@@ -53,7 +53,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="custom vocabulary, comma-separated; may be repeated")
     p.add_argument("--compute-device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--threads", type=int, default=0, help="CPU threads (default: automatic)")
-    p.add_argument("--vad", choices=("silero", "webrtc"), default="silero")
+    p.add_argument("--vad", choices=("silero", "webrtc"), default="silero",
+                   help="voice detection (default: silero)")
+    p.add_argument("--vad-aggressiveness", type=int, choices=(0, 1, 2, 3), default=2,
+                   metavar="0-3", help="webrtc only: 0 lets most sound through, 3 keeps only "
+                                       "clear speech (default: 2)")
+    p.add_argument("--min-silence", type=float, default=0.5, metavar="SECONDS",
+                   help="a pause this long ends a caption line (default: 0.5)")
+    p.add_argument("--max-utterance", type=float, default=20.0, metavar="SECONDS",
+                   help="speech without a pause is cut into lines this long (default: 20)")
     p.add_argument("--beam-size", type=int, default=5)
     p.add_argument("-o", "--output-dir", default=None, metavar="DIR",
                    help="also write the transcript here (it is always kept in the session "
@@ -80,7 +88,9 @@ def run(args: argparse.Namespace) -> int:
         speakers, user_name, echo = live_speaker_choices(args)
         if speakers is not None:
             check_diarizer(speakers.diarization)
-        options = LiveOptions(stream=StreamOptions(decode=decode), vad=VadOptions(kind=args.vad),
+        vad = VadOptions(kind=args.vad, aggressiveness=args.vad_aggressiveness,
+                         min_silence=args.min_silence, max_utterance=args.max_utterance)
+        options = LiveOptions(stream=StreamOptions(decode=decode), vad=vad,
                               speakers=speakers, user_name=user_name, echo_suppression=echo)
         config = EngineConfig(model=args.model, device=args.compute_device,
                               cpu_threads=args.threads)

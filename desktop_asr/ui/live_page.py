@@ -41,7 +41,6 @@ from desktop_asr.ui.live_worker import LiveFinished, LiveRequest, LiveStarted
 from desktop_asr.ui.options_bar import OptionsBar
 from desktop_asr.ui.overlay import CaptionOverlay
 from desktop_asr.ui.progress import short_path
-from desktop_asr.vad import VadOptions
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +187,7 @@ class LivePage(QWidget):
                            language=decode.language, hotwords=decode.hotwords,
                            record=self.record.isChecked(), speed=self.source.replay_speed,
                            sessions_dir=self.settings.sessions_path(),
-                           vad=VadOptions(kind=self.settings.vad_kind,
-                                          min_silence=self.settings.vad_min_silence),
+                           vad=self.settings.vad_options(),
                            source_factory=self.source_factory, speakers=speakers,
                            user_name=st.user_name, echo_suppression=st.echo_suppression)
 
