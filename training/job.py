@@ -233,7 +233,8 @@ def _run_whisper(config: TrainConfig, base: BaseModel, terms: tuple[str, ...],
         installed = Path(shutil.move(str(final), str(keep)))
     return {"model": config.name, "path": str(installed), "metrics": metrics,
             "steps": outcome.steps, "best_step": outcome.best_step,
-            "best_dev_wer": outcome.best_dev_wer, "train_seconds": train_seconds,
+            "best_dev_wer": outcome.best_dev_wer, "stopped_early": outcome.stopped_early,
+            "train_seconds": train_seconds,
             "train_cpu_seconds": train_cpu, "registered": config.register}
 
 

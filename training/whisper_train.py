@@ -8,6 +8,8 @@ reports progress and writes files. Early stopping keeps the weights of the best 
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
 import math
 import random
@@ -139,8 +141,10 @@ def train_whisper(loaded: LoadedWhisper, train: list[Clip], dev: list[Clip],
         from desktop_asr.errors import DesktopAsrError
 
         raise DesktopAsrError("--device cuda was asked for but no CUDA GPU is available")
-    accelerator = Accelerator(cpu=not use_cuda, mixed_precision=_precision(config, use_cuda),
-                              gradient_accumulation_steps=config.grad_accum)
+    # Gradient accumulation is done by hand (see the loop), not by accelerate's: that one
+    # averages the batches' mean losses, so a token of a batch of short transcripts counted
+    # more than one of long ones, and an epoch's short last window got a shrunken gradient.
+    accelerator = Accelerator(cpu=not use_cuda, mixed_precision=_precision(config, use_cuda))
     reporter.enabled = reporter.enabled and accelerator.is_main_process
     model = prepare_method(loaded.model, config)
     model.to(accelerator.device)
@@ -213,32 +217,37 @@ def train_whisper(loaded: LoadedWhisper, train: list[Clip], dev: list[Clip],
 
     reporter.phase("train", f"training {config.method} for {total} step(s)")
     evaluate(0)
-    step, epoch, window = 0, 0, []
+    step, epoch = 0, 0
     loop_started = time.monotonic()  # the ETA is of the steps alone, not of the encoding
     model.train()
     while step < total and not outcome.stopped_early:
         epoch += 1
-        for batch in loader:
-            if should_stop():
-                raise Cancelled
-            with accelerator.accumulate(model):
-                if "encoder_hidden" in batch:
-                    out = model(encoder_outputs=(batch["encoder_hidden"],),
-                                labels=batch["labels"])
-                else:
-                    out = model(input_features=batch["input_features"], labels=batch["labels"])
-                accelerator.backward(out.loss)
-                if accelerator.sync_gradients:
-                    accelerator.clip_grad_norm_(params, 1.0)
-                optimizer.step()
-                scheduler.step()
-                optimizer.zero_grad()
-            window.append(float(out.loss.detach()))
-            if not accelerator.sync_gradients:
-                continue
+        batches = iter(loader)
+        # One optimizer step per window of grad_accum batches (the last one of an epoch may
+        # be shorter). Each batch's mean loss is weighted by its share of the window's label
+        # tokens, so the step's gradient is that of one batch holding the whole window.
+        while window := list(itertools.islice(batches, config.grad_accum)):
+            counts = [int((b["labels"] != -100).sum()) for b in window]
+            tokens = max(1, sum(counts))
+            loss = 0.0
+            for k, (batch, count) in enumerate(zip(window, counts)):
+                if should_stop():
+                    raise Cancelled
+                last = k == len(window) - 1
+                with contextlib.nullcontext() if last else accelerator.no_sync(model):
+                    if "encoder_hidden" in batch:
+                        out = model(encoder_outputs=(batch["encoder_hidden"],),
+                                    labels=batch["labels"])
+                    else:
+                        out = model(input_features=batch["input_features"],
+                                    labels=batch["labels"])
+                    accelerator.backward(out.loss * (count / tokens))
+                loss += float(out.loss.detach()) * count / tokens
+            accelerator.clip_grad_norm_(params, 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
             step += 1
-            loss = sum(window) / len(window)
-            window = []
             elapsed = time.monotonic() - started
             outcome.history.append({"step": step, "loss": loss})
             reporter.emit("step", step=step, total_steps=total, epoch=epoch, loss=loss,
