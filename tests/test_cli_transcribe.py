@@ -47,7 +47,7 @@ def test_all_formats_from_one_file_parse_and_hold_the_words(spoken, tmp_path, ca
     transcript = load_json((out / f"{stem}.json").read_text(encoding="utf-8"))
     assert score([SENTENCE_A], [transcript.text]).wer <= 0.1
     assert transcript.words and all(w.end >= w.start for w in transcript.words)
-    assert transcript.model == "model"  # the bundled folder's name
+    assert transcript.model == "tiny.en"  # the name the user gave, not the bundled folder
     subs = list(srt.parse((out / f"{stem}.srt").read_text(encoding="utf-8")))
     assert score([SENTENCE_A], [" ".join(s.content for s in subs)]).wer <= 0.1
     assert subs[0].start.total_seconds() < 1.0

@@ -173,11 +173,18 @@ def test_jsonl_events_carry_the_documented_fields(conversation, tmp_path) -> Non
                 "--jsonl", "-o", str(tmp_path / "out"), "-f", "txt")
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
-    events = [json.loads(line) for line in out.splitlines()]
-    assert {e["type"] for e in events} == {"partial", "final"}
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert {e["type"] for e in lines} == {"partial", "final", "status"}
+    events = [e for e in lines if e["type"] != "status"]
     for e in events:
         assert set(e) >= {"type", "text", "start", "end", "emitted", "speaker", "words"}
         assert e["speaker"] is None and e["emitted"] >= 0
+    statuses = [e for e in lines if e["type"] == "status"]  # about once a second
+    for s in statuses:
+        assert set(s) == {"type", "audio", "lag", "hop", "rtf", "overflows", "lost",
+                          "tentative_skipped"}
+        assert s["overflows"] == 0 and s["lost"] == 0 and s["lag"] >= 0
+    assert [s["audio"] for s in statuses] == sorted(s["audio"] for s in statuses)
     finals = " ".join(e["text"] for e in events if e["type"] == "final")
     assert score([" ".join(SENTENCES)], [finals]).wer <= 0.15
     (txt,) = (tmp_path / "out").glob("*.txt")

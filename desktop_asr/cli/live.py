@@ -118,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     errors: list[PipelineError] = []
     statuses: list[PipelineStatus] = []
 
+    def on_status(status: PipelineStatus) -> None:
+        statuses.append(status)
+        printer.status(status)
+
     def on_error(error: PipelineError) -> None:
         errors.append(error)
         if not error.fatal:  # e.g. the session cannot be saved: say so now, captions go on
@@ -126,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         session = LiveSession(source, engine, options, record=args.record, on_update=printer,
-                              on_error=on_error, on_status=statuses.append)
+                              on_error=on_error, on_status=on_status)
     except OSError as exc:  # e.g. a full disk: not even the journal can be started
         print(f"desktop-asr: error: cannot start the session: {exc.strerror or exc}"
               f"{f' ({exc.filename})' if exc.filename else ''}", file=sys.stderr)

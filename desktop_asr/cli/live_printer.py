@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from desktop_asr.streaming.events import (
     LiveEvent,
+    PipelineStatus,
     SpeakerNamed,
     SpeakersSettled,
     SpeakerUpdate,
@@ -23,6 +24,7 @@ from desktop_asr.streaming.events import (
 
 _DIM, _RESET, _CLEAR = "\x1b[2m", "\x1b[0m", "\r\x1b[K"
 _DEFAULT_NAMES = {"mic": "You", "system": "System audio"}
+LAG_WARNING = 3.0  # seconds behind the audio that the terminal warns about
 
 
 @dataclass
@@ -50,6 +52,8 @@ class CaptionPrinter:
         self._lock = threading.Lock()
         self.closed = threading.Event()
         self.settled: SpeakersSettled | None = None
+        self._behind = False                # warned that captions fall behind
+        self._overflows = 0                 # overflows already warned about
 
     def __call__(self, event: LiveEvent) -> None:
         if self.closed.is_set():
@@ -76,6 +80,39 @@ class CaptionPrinter:
                 self.closed.set()
 
     # -- events ---------------------------------------------------------------------------
+    def status(self, status: PipelineStatus) -> None:
+        """A health report: a ``status`` line with ``--jsonl``; on the terminal, a warning on
+        stderr when the captions fall behind the audio (and when they catch up) or audio is
+        lost to overflows."""
+        if self.closed.is_set():
+            return
+        with self._lock:
+            try:
+                if self.jsonl:
+                    sys.stdout.write(json.dumps(status.to_json()) + "\n")
+                    sys.stdout.flush()
+                    return
+                if status.lag >= LAG_WARNING and not self._behind:
+                    self._behind = True
+                    self._warn(f"captions are {status.lag:.1f}s behind the audio: decoding is "
+                               "slower than real time here (a smaller model, or more --threads, "
+                               "helps); no audio is dropped")
+                elif status.lag < LAG_WARNING / 3 and self._behind:
+                    self._behind = False
+                    self._warn("captions caught up with the audio")
+                if status.overflows > self._overflows:
+                    self._overflows = status.overflows
+                    self._warn(f"{status.overflows} capture overflow(s) so far: "
+                               f"{status.frames_dropped / 16000:.1f}s of audio lost (the "
+                               "machine is too busy to read the device in time)")
+            except BrokenPipeError:
+                self.closed.set()
+
+    def _warn(self, text: str) -> None:
+        lead = "\n" if self.tty and self._line_text else ""  # off the caption line being written
+        sys.stderr.write(f"{lead}desktop-asr: warning: {text}\n")
+        sys.stderr.flush()
+
     def _show(self, event: LiveEvent) -> None:
         if self.jsonl:
             sys.stdout.write(json.dumps(event.to_json(), ensure_ascii=False) + "\n")

@@ -176,7 +176,12 @@ def load_engine(name: str, config: EngineConfig, *, download: bool, show: bool) 
                                                 progress=bars)
     finally:
         bars.close()
-    return create_engine(name, replace(config, model=model))
+    engine = create_engine(name, replace(config, model=model))
+    if not Path(config.model).expanduser().exists() and engine.info.model != config.model:
+        # Loaded from the folder the name resolved to (the bundled one is called "model"):
+        # messages and reports name the model as the user did.
+        engine.info = replace(engine.info, model=config.model)
+    return engine
 
 
 def _transcribe_all(engine: Engine, inputs: list[Path], out_dir: Path, formats: list[str],

@@ -118,6 +118,13 @@ class PipelineStatus:
     decodes: int
     tentative_skipped: int     # tentative updates skipped (vs. one per hop) to catch up
 
+    def to_json(self) -> dict[str, Any]:
+        """The ``--jsonl`` form (``lost``: seconds of audio dropped by overflows)."""
+        return {"type": "status", "audio": round(self.audio_seconds, 3),
+                "lag": round(self.lag, 3), "hop": round(self.hop, 3), "rtf": round(self.rtf, 3),
+                "overflows": self.overflows, "lost": round(self.frames_dropped / 16000, 3),
+                "tentative_skipped": self.tentative_skipped}
+
 
 @dataclass(frozen=True)
 class PipelineError:
