@@ -55,6 +55,10 @@ def test_the_live_page_asks_for_the_voice_detection_of_the_settings(qtbot) -> No
                         vad_max_utterance=12.0)
     page = LivePage(settings)
     qtbot.addWidget(page)
-    vad = page.request().vad
+    try:
+        vad = page.request().vad
+    finally:
+        page.shutdown()  # join its worker thread: a QThread destroyed running aborts the process
+        assert not page.runner.thread_running
     assert (vad.kind, vad.aggressiveness, vad.min_silence, vad.max_utterance) == (
         "webrtc", 3, 0.8, 12.0)
