@@ -189,6 +189,16 @@ def unsupported_options(engine: str, capabilities: EngineCapabilities,
     return None
 
 
+def decode_language(info: EngineInfo, capabilities: EngineCapabilities,
+                    language: str | None) -> str | None:
+    """The language to decode in: the asked one if the model knows it (else ValueError), an
+    English-only model's own, or None to detect it."""
+    if language is not None and language not in capabilities.languages:
+        raise ValueError(f"model {info.model} does not know language {language!r}; "
+                         f"it knows: {', '.join(capabilities.languages)}")
+    return language if capabilities.multilingual else capabilities.languages[0]
+
+
 def check_audio(audio: np.ndarray) -> np.ndarray:
     """Validate engine input and return it as contiguous 1-D float32."""
     arr = np.asarray(audio)

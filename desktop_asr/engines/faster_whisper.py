@@ -11,7 +11,8 @@ from typing import Any
 import numpy as np
 
 from desktop_asr.engines.base import (Cancelled, DecodeOptions, EngineCapabilities, EngineConfig,
-                                      EngineInfo, ProgressCallback, check_audio)
+                                      EngineInfo, ProgressCallback, check_audio,
+                                      decode_language)
 from desktop_asr.engines.fit_window import MAX_FIT_SECONDS, FitWindowDecoder
 from desktop_asr.engines.guards import filter_repetitions
 from desktop_asr.errors import ModelError
@@ -117,12 +118,7 @@ class FasterWhisperEngine:
         audio = check_audio(audio)
         if audio.size == 0:
             return []
-        language = opts.language
-        if language is not None and language not in self.capabilities.languages:
-            raise ValueError(f"model {self.info.model} does not know language {language!r}; "
-                             f"it knows: {', '.join(self.capabilities.languages)}")
-        if not self.capabilities.multilingual:
-            language = self.capabilities.languages[0]
+        language = decode_language(self.info, self.capabilities, opts.language)
         if opts.fit_window and audio.size / SAMPLE_RATE <= MAX_FIT_SECONDS:
             with self._lock:
                 segments = self._fit.decode(audio, prompt=prompt, options=opts,

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from desktop_asr.engines.base import (DecodeOptions, EngineCapabilities, EngineConfig, EngineInfo,
-                                      ProgressCallback, check_audio)
+                                      ProgressCallback, check_audio, decode_language)
 from desktop_asr.engines.guards import filter_repetitions
 from desktop_asr.engines.transformers_whisper_decode import (SAMPLE_RATE, Vocabulary,
                                                              WindowDecoder)
@@ -231,13 +231,8 @@ class TransformersWhisperEngine:
         audio = check_audio(audio)
         if audio.size == 0:
             return []
-        language = opts.language
-        if language is not None and language not in self.capabilities.languages:
-            raise ValueError(f"model {self.info.model} does not know language {language!r}; "
-                             f"it knows: {', '.join(self.capabilities.languages)}")
-        if not self.capabilities.multilingual:
-            language = self.capabilities.languages[0]
-        elif language is None:
+        language = decode_language(self.info, self.capabilities, opts.language)
+        if language is None:
             language, _ = self.detect_language(audio)
         if opts.hallucination_silence_threshold is not None:
             log.debug("%s: hallucination_silence_threshold is a faster-whisper option; the "
